@@ -1,0 +1,10 @@
+// Three projects: pure unit tests, lab integration tests (real OVS/sshd/docker), engine e2e (real Pulumi CLI).
+const tsJest = ["ts-jest", { tsconfig: "tsconfig.json" }];
+const common = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, moduleFileExtensions: ["ts", "js", "json"] };
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    { ...common, displayName: "lab", testMatch: ["<rootDir>/test/lab/**/*.test.ts"] },
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+  ],
+};

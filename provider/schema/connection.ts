@@ -1,0 +1,77 @@
+import { z } from "zod";
+import * as net from "node:net";
+
+/** A DNS name or an IP address; nothing a shell or ssh option parser could misread. */
+const hostName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(253, "must be at most 253 characters")
+  .refine(
+    (s) => net.isIP(s) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(s),
+    "must be a host name or an IP address",
+  );
+
+const userName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i, "must be a POSIX user name");
+
+/** A pinned host key: "ssh-ed25519 AAAA..." (as in known_hosts) or a "SHA256:..." fingerprint. */
+const hostKey = z
+  .string()
+  .refine(
+    (s) => /^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.trim()) || /^(ssh-|ecdsa-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/]+=*( .*)?$/.test(s.trim()),
+    'must be a public key line like "ssh-ed25519 AAAA..." or a fingerprint like "SHA256:..."',
+  );
+
+const baseConnection = z.object({
+  host: hostName,
+  port: z.number().int().min(1).max(65535).default(22),
+  user: userName.default("root"),
+  password: z.string().optional(),
+  privateKey: z.string().optional(),
+  privateKeyPassword: z.string().optional(),
+  agentSocketPath: z.string().optional(),
+  hostKey: hostKey.optional(),
+  knownHostsPath: z.string().optional(),
+  /** Loudly named on purpose: turning host key checks off lets anyone in the path impersonate the host. */
+  dangerouslySkipHostKeyVerification: z.boolean().optional(),
+  /** Run commands through `sudo -n`. Defaults to true for every user but root. */
+  sudo: z.boolean().optional(),
+  /** Seconds to wait for the SSH handshake. */
+  perDialTimeout: z.number().int().min(1).max(600).default(15),
+  /** How many times to try connecting before giving up. */
+  dialErrorLimit: z.number().int().min(1).max(100).default(3),
+  /** Seconds a single remote command may run. */
+  commandTimeout: z.number().int().min(1).max(3600).default(120),
+  /** Concurrent channels on the one connection (OpenSSH allows 10 sessions per connection by default). */
+  maxChannels: z.number().int().min(1).max(64).default(8),
+});
+
+export const connectionSchema = baseConnection.extend({
+  /** A jump host, as `ssh -J`. */
+  proxy: baseConnection.optional(),
+});
+
+export type ConnectionInput = z.input<typeof connectionSchema>;
+export type Connection = z.output<typeof connectionSchema>;
+export type ProxyConnection = z.output<typeof baseConnection>;
+
+/** Parse a connection, throwing an error that lists every bad field (never their values). */
+export function parseConnection(raw: unknown): Connection {
+  const r = connectionSchema.safeParse(raw);
+  if (!r.success) {
+    const reasons = r.error.issues.map((i) => `connection.${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid connection: ${reasons.join("; ")}`);
+  }
+  return r.data;
+}
+
+/** Whether commands on this connection go through sudo. */
+export function usesSudo(c: Pick<Connection, "user" | "sudo">): boolean {
+  return c.sudo ?? c.user !== "root";
+}
+
+/** "user@host:port" — used in logs and errors; never includes credentials. */
+export function describeConnection(c: Pick<Connection, "user" | "host" | "port">): string {
+  return `${c.user}@${c.host}:${c.port}`;
+}

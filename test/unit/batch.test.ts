@@ -1,0 +1,50 @@
+import { execFileSync } from "node:child_process";
+import { batchScript, commandLine, parseBatchOutput } from "../../provider/transport/command";
+
+const nonce = "abcdef0123456789";
+
+function runLocally(script: string): string {
+  return execFileSync("sh", ["-s"], { input: script, encoding: "utf8" });
+}
+
+describe("batch scripts", () => {
+  it("captures stdout, stderr and exit code of each command separately", () => {
+    const cmds = [
+      { argv: ["printf", "one\ntwo"] },
+      { argv: ["sh", "-c", "echo err >&2; exit 3"] },
+      { argv: ["printf", ""] },
+      { argv: ["cat"], stdin: "from stdin\nline 2\n" },
+    ];
+    const res = parseBatchOutput(runLocally(batchScript(cmds, nonce, false)), nonce, cmds.length);
+    expect(res[0]).toEqual({ stdout: "one\ntwo", stderr: "", code: 0 });
+    expect(res[1]).toEqual({ stdout: "", stderr: "err\n", code: 3 });
+    expect(res[2]).toEqual({ stdout: "", stderr: "", code: 0 });
+    expect(res[3]).toEqual({ stdout: "from stdin\nline 2\n", stderr: "", code: 0 });
+  });
+
+  it("stops after the first failure when asked", () => {
+    const cmds = [{ argv: ["true"] }, { argv: ["false"] }, { argv: ["echo", "never"] }];
+    const res = parseBatchOutput(runLocally(batchScript(cmds, nonce, true)), nonce, 3);
+    expect(res[0]?.code).toBe(0);
+    expect(res[1]?.code).toBe(1);
+    expect(res[2]).toBeUndefined();
+  });
+
+  it("is not confused by output that imitates a marker without the nonce", () => {
+    const cmds = [{ argv: ["printf", "\nfake:1:0:out\nstill one"] }, { argv: ["echo", "two"] }];
+    const res = parseBatchOutput(runLocally(batchScript(cmds, nonce, false)), nonce, 2);
+    expect(res[0]?.stdout).toBe("\nfake:1:0:out\nstill one");
+    expect(res[1]?.stdout).toBe("two\n");
+  });
+
+  it("passes hostile arguments through literally", () => {
+    const cmds = [{ argv: ["printf", "%s", "$(id) `id` ; | && '\" \n"] }];
+    const res = parseBatchOutput(runLocally(batchScript(cmds, nonce, false)), nonce, 1);
+    expect(res[0]?.stdout).toBe("$(id) `id` ; | && '\" \n");
+  });
+
+  it("prefixes sudo -n for non-root users", () => {
+    expect(commandLine(["ovs-vsctl", "show"], true)).toBe("sudo -n -- ovs-vsctl show");
+    expect(commandLine(["ovs-vsctl", "show"], false)).toBe("ovs-vsctl show");
+  });
+});
