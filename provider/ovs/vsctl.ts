@@ -1,0 +1,38 @@
+/**
+ * Builders for ovs-vsctl argv. One invocation is one OVSDB transaction: commands are chained with "--", so a
+ * resource's whole change either applies or does not.
+ */
+
+/** A value in ovs-vsctl's set/map syntax: always double-quoted (JSON string syntax is what ovs-vsctl parses). */
+export function ovsString(v: string): string {
+  return JSON.stringify(v);
+}
+
+/** `column:key=value` arguments for every entry of a map. */
+export function mapEntries(column: string, map: Record<string, string> | undefined): string[] {
+  return Object.entries(map ?? {}).map(([k, v]) => `${column}:${ovsString(k)}=${ovsString(v)}`);
+}
+
+/** `column=[a,b]` for a set column (numbers or strings). */
+export function setValue(column: string, values: readonly (string | number)[]): string {
+  return `${column}=[${values.map((v) => (typeof v === "number" ? String(v) : ovsString(v))).join(",")}]`;
+}
+
+/** Chain several ovs-vsctl commands into one transaction. Empty commands are skipped. */
+export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
+  const argv = ["ovs-vsctl", "--timeout=30"];
+  let first = true;
+  for (const c of commands) {
+    if (!c || c.length === 0) continue;
+    if (!first) argv.push("--");
+    argv.push(...c);
+    first = false;
+  }
+  if (first) throw new Error("vsctl: no commands");
+  return argv;
+}
+
+/** Remove map keys that the program no longer declares. */
+export function removeKeys(table: string, record: string, column: string, keys: readonly string[]): string[] | false {
+  return keys.length > 0 && ["remove", table, record, column, ...keys.map(ovsString)];
+}

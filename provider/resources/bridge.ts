@@ -1,0 +1,150 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { bridgeInputKeys, bridgeSchema, type BridgeInputs } from "../schema/bridge";
+import { mapEntries, removeKeys, setValue, vsctl } from "../ovs/vsctl";
+import type { BridgeRow, OvsState } from "../ovs/ovsdb";
+import { mutate, ovsState } from "../host/facts";
+import {
+  OWNER_KEY,
+  assertOwnable,
+  checkInputs,
+  compact,
+  diffInputs,
+  droppedKeys,
+  hostOf,
+  parseInputs,
+  pickDeclared,
+  step,
+} from "./framework";
+
+/** OvsBridge: an OVS bridge and its settings. This module's exports are the dynamic provider. */
+
+const KIND = "OvsBridge";
+const rules = { replaceKeys: ["name", "datapathType"], identityKeys: ["name"] };
+
+export interface BridgeOutputs extends BridgeInputs {
+  uuid: string;
+  datapathId?: string;
+}
+
+/** The ovs-vsctl transaction that makes the bridge look like `want` (create and update share it). */
+export function bridgeConvergeArgv(want: BridgeInputs, old?: BridgeInputs): string[] {
+  const b = want.name;
+  const settings = [
+    want.datapathType && `datapath_type=${want.datapathType}`,
+    want.failMode && `fail_mode=${want.failMode}`,
+    want.protocols && setValue("protocols", want.protocols),
+    want.stpEnable !== undefined && `stp_enable=${want.stpEnable}`,
+    want.rstpEnable !== undefined && `rstp_enable=${want.rstpEnable}`,
+    want.mcastSnoopingEnable !== undefined && `mcast_snooping_enable=${want.mcastSnoopingEnable}`,
+    ...mapEntries("external_ids", want.externalIds),
+    ...mapEntries("other_config", want.otherConfig),
+    ...mapEntries("external_ids", { [OWNER_KEY]: want.owner }),
+  ].filter((x): x is string => typeof x === "string");
+  // Fields declared before and dropped now go back to OVS defaults.
+  const cleared = old
+    ? [
+        old.failMode && !want.failMode && ["clear", "Bridge", b, "fail_mode"],
+        old.protocols && !want.protocols && ["clear", "Bridge", b, "protocols"],
+        old.stpEnable !== undefined && want.stpEnable === undefined && ["set", "Bridge", b, "stp_enable=false"],
+        old.rstpEnable !== undefined && want.rstpEnable === undefined && ["set", "Bridge", b, "rstp_enable=false"],
+        old.mcastSnoopingEnable !== undefined && want.mcastSnoopingEnable === undefined && ["set", "Bridge", b, "mcast_snooping_enable=false"],
+      ]
+    : [];
+  const controllers =
+    want.controllers && want.controllers.length > 0
+      ? ["set-controller", b, ...want.controllers]
+      : old?.controllers && old.controllers.length > 0 && ["del-controller", b];
+  return vsctl(
+    ["--may-exist", "add-br", b],
+    ["set", "Bridge", b, ...settings],
+    removeKeys("Bridge", b, "external_ids", droppedKeys(old?.externalIds, want.externalIds)),
+    removeKeys("Bridge", b, "other_config", droppedKeys(old?.otherConfig, want.otherConfig)),
+    ...cleared.map((c) => c || undefined),
+    controllers || undefined,
+  );
+}
+
+/** What the host says about the fields the program declares, in input form. */
+export function liveInputs(row: BridgeRow, declared: BridgeInputs): BridgeInputs {
+  return {
+    ...declared,
+    datapathType: declared.datapathType === undefined ? undefined : ((row.datapathType || "system") as BridgeInputs["datapathType"]),
+    failMode: declared.failMode === undefined ? undefined : (row.failMode as BridgeInputs["failMode"]),
+    protocols: declared.protocols === undefined ? undefined : (row.protocols as BridgeInputs["protocols"]),
+    stpEnable: declared.stpEnable === undefined ? undefined : row.stpEnable,
+    rstpEnable: declared.rstpEnable === undefined ? undefined : row.rstpEnable,
+    mcastSnoopingEnable: declared.mcastSnoopingEnable === undefined ? undefined : row.mcastSnoopingEnable,
+    externalIds: pickDeclared(row.externalIds, declared.externalIds),
+    otherConfig: pickDeclared(row.otherConfig, declared.otherConfig),
+    controllers: declared.controllers === undefined ? undefined : row.controllers,
+  };
+}
+
+function outputs(inputs: BridgeInputs, row: BridgeRow): BridgeOutputs {
+  return compact({ ...inputs, uuid: row.uuid, datapathId: row.datapathId });
+}
+
+function rowOrThrow(state: OvsState, name: string): BridgeRow {
+  const row = state.bridges.get(name);
+  if (!row) throw new Error(`bridge ${name} is missing right after it was written`);
+  return row;
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+  return checkInputs(bridgeSchema, news);
+}
+
+export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
+  return diffInputs(bridgeInputKeys, rules, olds, news);
+}
+
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const want = parseInputs(bridgeSchema, raw);
+  return step(KIND, want.name, want, async () => {
+    const { host, conn } = hostOf(want);
+    const existing = (await ovsState(host)).bridges.get(want.name);
+    if (existing) assertOwnable(KIND, want.name, existing.externalIds[OWNER_KEY], want.owner, want.adopt);
+    await mutate(host, { argv: bridgeConvergeArgv(want) });
+    const row = rowOrThrow(await ovsState(host), want.name);
+    return { id: `${conn.host}/${want.name}`, outs: outputs(want, row) };
+  });
+}
+
+export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
+  const declared = parseInputs(bridgeSchema, props);
+  return step(KIND, declared.name, declared, async () => {
+    const { host } = hostOf(declared);
+    const row = (await ovsState(host)).bridges.get(declared.name);
+    if (!row) return {}; // gone: the engine drops it from state
+    const inputs = compact(liveInputs(row, declared));
+    return { id, props: outputs(inputs, row), inputs };
+  });
+}
+
+export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+  const old = parseInputs(bridgeSchema, olds);
+  const want = parseInputs(bridgeSchema, news);
+  return step(KIND, want.name, want, async () => {
+    const { host } = hostOf(want);
+    await mutate(host, { argv: bridgeConvergeArgv(want, old) });
+    return { outs: outputs(want, rowOrThrow(await ovsState(host), want.name)) };
+  });
+}
+
+async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
+  const old = parseInputs(bridgeSchema, props);
+  await step(KIND, old.name, old, async () => {
+    const { host } = hostOf(old);
+    const state = await ovsState(host);
+    const row = state.bridges.get(old.name);
+    if (!row || row.externalIds[OWNER_KEY] !== old.owner) return; // gone, or not ours (any more): leave it
+    const foreign = [...state.portBridge]
+      .filter(([port, br]) => br === old.name && port !== old.name && state.ports.get(port)?.externalIds[OWNER_KEY] === undefined)
+      .map(([port]) => port);
+    if (foreign.length > 0) {
+      throw new Error(`refusing to delete bridge ${old.name}: it still holds ports pulumi-ovs did not create (${foreign.join(", ")}); remove them first`);
+    }
+    await mutate(host, { argv: vsctl(["--if-exists", "del-br", old.name]) });
+  });
+}
+export { remove as delete };

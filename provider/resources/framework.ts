@@ -1,0 +1,194 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { z } from "zod";
+import { parseConnection, describeConnection, type Connection } from "../schema/connection";
+import { hostFor, type SshHost } from "../transport/pool";
+import { withResourceContext } from "../transport/errors";
+
+/**
+ * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
+ * plumbing from inputs to a pooled SSH host. Each resource module keeps its own life cycle on one screen.
+ */
+
+export { UNKNOWN, OWNER_KEY, baseInputs } from "../schema/base";
+import { UNKNOWN } from "../schema/base";
+
+export function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+function valueAt(obj: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (cur === UNKNOWN) return UNKNOWN;
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function strip(news: Record<string, unknown>): Record<string, unknown> {
+  const { __provider: _p, ...rest } = news;
+  return rest;
+}
+
+/**
+ * Validate inputs. A failure per bad property, with the property path; values not known yet (preview) are
+ * not judged. Returns the normalized inputs (defaults applied) when everything is known.
+ */
+export function checkInputs<S extends z.ZodType>(schema: S, news: Record<string, unknown>): dynamic.CheckResult {
+  const input = strip(news);
+  const r = schema.safeParse(input);
+  const failures: dynamic.CheckFailure[] = [];
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const path = issue.path as PropertyKey[];
+      // An unknown anywhere on the path (or below it) means we cannot judge yet.
+      let unknownOnPath = false;
+      for (let i = 0; i <= path.length; i++) if (valueAt(input, path.slice(0, i)) === UNKNOWN) unknownOnPath = true;
+      if (unknownOnPath || containsUnknown(valueAt(input, path))) continue;
+      failures.push({ property: path.map(String).join(".") || "(inputs)", reason: issue.message });
+    }
+  }
+  if (failures.length === 0 && input.connection !== undefined && !containsUnknown(input.connection)) {
+    try {
+      parseConnection(input.connection);
+    } catch (e) {
+      failures.push({ property: "connection", reason: (e as Error).message });
+    }
+  }
+  if (failures.length) return { inputs: news, failures };
+  if (!r.success) return { inputs: news };
+  return { inputs: r.data as Record<string, unknown> };
+}
+
+/** Parse inputs that check() accepted (create/update/read get the same, now fully known). */
+export function parseInputs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+  // Old outputs carry computed fields too; only the schema's own keys are inputs.
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  const input = shape ? Object.fromEntries(Object.entries(raw).filter(([k]) => k in shape)) : strip(raw);
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const reasons = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid inputs: ${reasons}`);
+  }
+  return r.data;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) {
+    return isEmpty(a) && isEmpty(b);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (typeof a === "object" && typeof b === "object") {
+    const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return false;
+}
+
+/** undefined, null, [] and {} all mean "nothing declared". */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === "object") return Object.values(v as object).every((x) => x === undefined);
+  return false;
+}
+
+export interface DiffRules {
+  /** Input keys whose change needs a new object (OVS/iproute2 cannot change them in place). */
+  replaceKeys: readonly string[];
+  /** Input keys that name the object on its host: if they stay the same across a replace, delete first. */
+  identityKeys: readonly string[];
+}
+
+/** Where an object lives: a changed host or port is a different object. */
+function connectionTarget(c: unknown): string | undefined {
+  if (c === undefined || containsUnknown(c)) return c === undefined ? undefined : UNKNOWN;
+  const o = c as { host?: string; port?: number };
+  return `${o.host}:${o.port ?? 22}`;
+}
+
+/**
+ * Exact diff of declared inputs. `olds` are the old outputs (inputs + computed values), `news` the checked
+ * inputs. Returns changes=false only when nothing differs, and sets replaces/deleteBeforeReplace explicitly.
+ */
+export function diffInputs(keys: readonly string[], rules: DiffRules, olds: Record<string, unknown>, news: Record<string, unknown>): dynamic.DiffResult {
+  const changed: string[] = [];
+  for (const k of keys) {
+    if (k === "connection") {
+      // Credentials may rotate in place; the target host may not.
+      if (connectionTarget(olds.connection) !== connectionTarget(news.connection)) changed.push(k);
+      else if (!deepEqual(olds.connection, news.connection)) changed.push("connection.credentials");
+      continue;
+    }
+    if (containsUnknown(news[k]) || !deepEqual(olds[k], news[k])) changed.push(k);
+  }
+  const replaces = changed.filter((k) => rules.replaceKeys.includes(k) || k === "connection");
+  const sameIdentity =
+    connectionTarget(olds.connection) === connectionTarget(news.connection) &&
+    rules.identityKeys.every((k) => !containsUnknown(news[k]) && deepEqual(olds[k], news[k]));
+  return {
+    changes: changed.length > 0,
+    replaces,
+    deleteBeforeReplace: replaces.length > 0 && sameIdentity,
+  };
+}
+
+/** The pooled SSH host for a resource's connection. */
+export function hostOf(inputs: { connection?: unknown }): { host: SshHost; conn: Connection } {
+  const conn = parseConnection(inputs.connection);
+  return { host: hostFor(conn), conn };
+}
+
+/** Run a provider step with errors that name the resource and the host. */
+export async function step<T>(kind: string, name: string, conn: { connection?: unknown }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    let where = "";
+    try {
+      where = ` on ${describeConnection(parseConnection(conn.connection))}`;
+    } catch {
+      /* connection itself invalid: the message says so */
+    }
+    throw withResourceContext(e, `${kind} "${name}"${where}`);
+  }
+}
+
+/** Refuse to touch an object that exists but is not ours, unless the user said adopt. */
+export function assertOwnable(kind: string, name: string, existingOwner: string | undefined, owner: string, adopt: boolean | undefined): void {
+  if (existingOwner === owner || adopt) return;
+  const who = existingOwner ? `pulumi-ovs resource "${existingOwner}"` : "something other than pulumi-ovs";
+  throw new Error(
+    `${kind} "${name}" already exists on the host and is managed by ${who}. ` +
+      "Set `adopt: true` on this resource to take ownership of it explicitly (it will then be deleted with the stack).",
+  );
+}
+
+/** Keys of a map input that were declared before but are not any more (to remove from the host). */
+export function droppedKeys(olds: Record<string, string> | undefined, news: Record<string, string> | undefined): string[] {
+  return Object.keys(olds ?? {}).filter((k) => !(k in (news ?? {})));
+}
+
+/** Only the keys of `live` that the program declares (so refresh never reports foreign keys as drift). */
+export function pickDeclared(live: Record<string, string>, declared: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!declared) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(declared)) if (k in live) out[k] = live[k];
+  return out;
+}
+
+/** Drop undefined members (recursively): the engine's wire format has no "undefined". */
+export function compact<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(compact) as T;
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, compact(x)])) as T;
+  }
+  return v;
+}
