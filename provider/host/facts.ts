@@ -1,6 +1,7 @@
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand, CommandResult } from "../transport/command";
 import { listAllArgv, parseOvsState, type OvsState } from "../ovs/ovsdb";
+import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
 
 /**
  * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all
@@ -43,4 +44,13 @@ export async function mutate(host: SshHost, cmd: RemoteCommand): Promise<Command
 /** Bridges, ports, interfaces and controllers of the host's OVSDB, in one ovs-vsctl call. */
 export function ovsState(host: SshHost): Promise<OvsState> {
   return cachedFact(host, "ovs", async () => parseOvsState((await host.run({ argv: listAllArgv() })).stdout));
+}
+
+/** Links and addresses in the host's root namespace (netns undefined) or in a named namespace. */
+export function linksIn(host: SshHost, netns?: string): Promise<IpLink[]> {
+  return cachedFact(host, `ip:${netns ?? ""}`, async () => {
+    const r = await host.run({ argv: ipArgv(netns, "-j", "-d", "addr", "show"), okCodes: [1, 255] });
+    // A namespace that does not exist reads as "no links" (the caller decides what gone means).
+    return r.code === 0 ? parseIpJson(r.stdout) : [];
+  });
 }

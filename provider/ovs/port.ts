@@ -1,0 +1,119 @@
+import { OWNER_KEY } from "../schema/base";
+import type { InterfaceRow, OvsState, PortRow } from "./ovsdb";
+import { mapEntries, ovsString, removeKeys, setValue, vsctl } from "./vsctl";
+
+/**
+ * What OvsPort, VxlanTunnel and GreTunnel have in common: one Port row with one Interface row on a bridge.
+ * Each resource maps its inputs onto a PortSpec; this module turns specs into one ovs-vsctl transaction and
+ * host rows back into specs.
+ */
+export interface PortSpec {
+  bridge: string;
+  name: string;
+  owner: string;
+  /** Interface type: "" (system), internal, patch, vxlan, gre. */
+  type?: string;
+  tag?: number;
+  trunks?: number[];
+  vlanMode?: string;
+  /** Interface options (remote_ip, key, peer, ...): only these keys are managed. */
+  options?: Record<string, string>;
+  ofportRequest?: number;
+  mtuRequest?: number;
+  mac?: string;
+  externalIds?: Record<string, string>;
+}
+
+/** The ovs-vsctl transaction that creates the port or brings it to `want` (dropping what `old` declared). */
+export function portConvergeArgv(want: PortSpec, old?: PortSpec): string[] {
+  const p = want.name;
+  const portSettings = [
+    want.tag !== undefined && `tag=${want.tag}`,
+    want.trunks !== undefined && setValue("trunks", want.trunks),
+    want.vlanMode !== undefined && `vlan_mode=${want.vlanMode}`,
+    ...mapEntries("external_ids", want.externalIds),
+    ...mapEntries("external_ids", { [OWNER_KEY]: want.owner }),
+  ].filter((x): x is string => typeof x === "string");
+  const ifaceSettings = [
+    want.type !== undefined && `type=${ovsString(want.type)}`,
+    ...mapEntries("options", want.options),
+    want.ofportRequest !== undefined && `ofport_request=${want.ofportRequest}`,
+    want.mtuRequest !== undefined && `mtu_request=${want.mtuRequest}`,
+    want.mac !== undefined && `mac=${ovsString(want.mac)}`,
+  ].filter((x): x is string => typeof x === "string");
+  const clearPort = old
+    ? (["tag", "trunks", "vlanMode"] as const)
+        .filter((k) => old[k] !== undefined && want[k] === undefined)
+        .map((k) => ["clear", "Port", p, k === "vlanMode" ? "vlan_mode" : k])
+    : [];
+  const clearIface = old
+    ? ([["ofportRequest", "ofport_request"], ["mtuRequest", "mtu_request"], ["mac", "mac"]] as const)
+        .filter(([k]) => old[k] !== undefined && want[k] === undefined)
+        .map(([, col]) => ["clear", "Interface", p, col])
+    : [];
+  return vsctl(
+    ["--may-exist", "add-port", want.bridge, p],
+    ["set", "Port", p, ...portSettings],
+    ifaceSettings.length > 0 && ["set", "Interface", p, ...ifaceSettings],
+    removeKeys("Port", p, "external_ids", Object.keys(old?.externalIds ?? {}).filter((k) => !(k in (want.externalIds ?? {})))),
+    removeKeys("Interface", p, "options", Object.keys(old?.options ?? {}).filter((k) => !(k in (want.options ?? {})))),
+    ...clearPort,
+    ...clearIface,
+  );
+}
+
+export function portDeleteArgv(name: string): string[] {
+  return vsctl(["--if-exists", "del-port", name]);
+}
+
+export interface LivePort {
+  bridge: string;
+  port: PortRow;
+  iface?: InterfaceRow;
+}
+
+export function findPort(state: OvsState, name: string): LivePort | undefined {
+  const port = state.ports.get(name);
+  const bridge = state.portBridge.get(name);
+  if (!port || !bridge) return undefined;
+  return { bridge, port, iface: state.interfaces.get(name) };
+}
+
+/** The host's view of the fields `declared` manages (undeclared fields stay undefined: never invented drift). */
+export function livePortSpec(live: LivePort, declared: PortSpec): PortSpec {
+  const { port, iface } = live;
+  const pick = (m: Record<string, string>, d?: Record<string, string>) => {
+    if (!d) return undefined;
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(d)) if (k in m) out[k] = m[k];
+    return out;
+  };
+  return {
+    bridge: live.bridge,
+    name: port.name,
+    owner: declared.owner,
+    type: declared.type === undefined ? undefined : iface?.type ?? "",
+    tag: declared.tag === undefined ? undefined : port.tag,
+    trunks: declared.trunks === undefined ? undefined : port.trunks,
+    vlanMode: declared.vlanMode === undefined ? undefined : port.vlanMode,
+    options: pick(iface?.options ?? {}, declared.options),
+    ofportRequest: declared.ofportRequest === undefined ? undefined : iface?.ofportRequest,
+    mtuRequest: declared.mtuRequest === undefined ? undefined : iface?.mtuRequest,
+    mac: declared.mac === undefined ? undefined : iface?.mac,
+    externalIds: pick(port.externalIds, declared.externalIds),
+  };
+}
+
+/** Computed outputs every port-like resource exposes. */
+export function portOutputs(live: LivePort): { uuid: string; ofport?: number; macInUse?: string; interfaceError?: string } {
+  return {
+    uuid: live.port.uuid,
+    ofport: live.iface?.ofport !== undefined && live.iface.ofport >= 0 ? live.iface.ofport : undefined,
+    macInUse: live.iface?.macInUse,
+    interfaceError: live.iface?.error,
+  };
+}
+
+export function portOwner(live: LivePort): string | undefined {
+  return live.port.externalIds[OWNER_KEY];
+}

@@ -1,0 +1,156 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
+import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
+import { addressChanges, declaredAddresses, ipArgv, isUp } from "../ip/ip";
+import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
+import type { SshHost } from "../transport/pool";
+import type { RemoteCommand } from "../transport/command";
+import { RemoteCommandError } from "../transport/errors";
+import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+
+/**
+ * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
+ * addresses, link state, and a namespace to live in. This module's exports are the dynamic provider.
+ */
+
+const KIND = "OvsPort";
+const rules = { replaceKeys: ["bridge", "name", "netns"], identityKeys: ["name"] };
+
+function spec(i: PortInputs): PortSpec {
+  return {
+    bridge: i.bridge,
+    name: i.name,
+    owner: i.owner,
+    // "system" is OVS's empty type; only write the type when declared.
+    type: i.type === undefined ? undefined : i.type === "system" ? "" : i.type,
+    tag: i.tag,
+    trunks: i.trunks,
+    vlanMode: i.vlanMode,
+    options: i.peer ? { ...i.options, peer: i.peer } : i.options,
+    ofportRequest: i.ofportRequest,
+    mtuRequest: i.mtuRequest,
+    mac: i.mac,
+    externalIds: i.externalIds,
+  };
+}
+
+/** ip commands that give an internal port its namespace, addresses and link state. */
+async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): Promise<RemoteCommand[]> {
+  if (want.type !== "internal" || (want.addresses === undefined && want.up === undefined && want.netns === undefined && !old?.addresses)) return [];
+  const cmds: RemoteCommand[] = [];
+  let here = (await linksIn(host, want.netns)).find((l) => l.ifname === want.name);
+  if (!here && want.netns) {
+    // Freshly created internal ports appear in the root namespace: move it into its namespace.
+    cmds.push({ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns) });
+  }
+  const have = here ? declaredAddresses(here) : [];
+  cmds.push(...addressChanges(want.netns, want.name, have, want.addresses ?? []).map((argv) => ({ argv })));
+  const up = want.up ?? (want.addresses !== undefined || want.netns !== undefined ? true : undefined);
+  if (up !== undefined && (!here || isUp(here) !== up)) {
+    cmds.push({ argv: ipArgv(want.netns, "link", "set", "dev", want.name, up ? "up" : "down") });
+  }
+  return cmds;
+}
+
+async function apply(host: SshHost, want: PortInputs, old?: PortInputs): Promise<void> {
+  await mutate(host, { argv: portConvergeArgv(spec(want), old && spec(old)) });
+  const cmds = await linkCommands(host, want, old);
+  if (cmds.length === 0) return;
+  try {
+    const results = await host.runBatch(cmds, { stopOnError: true });
+    const failed = results.findIndex((r) => r !== undefined && r.code !== 0);
+    if (failed >= 0) {
+      const r = results[failed]!;
+      throw new RemoteCommandError(host.label, cmds[failed].argv.join(" "), r.code, r.stdout, r.stderr);
+    }
+  } finally {
+    forgetFacts(host);
+  }
+}
+
+async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LivePort; inputs?: PortInputs }> {
+  const port = findPort(await ovsState(host), declared.name);
+  if (!port) return {};
+  const s = livePortSpec(port, spec(declared));
+  const inputs: PortInputs = {
+    ...declared,
+    bridge: s.bridge,
+    type: declared.type === undefined ? undefined : ((s.type || "system") as PortInputs["type"]),
+    tag: s.tag,
+    trunks: s.trunks,
+    vlanMode: s.vlanMode as PortInputs["vlanMode"],
+    peer: declared.peer === undefined ? undefined : s.options?.peer,
+    options: declared.options === undefined ? undefined : Object.fromEntries(Object.entries(s.options ?? {}).filter(([k]) => k !== "peer")),
+    ofportRequest: s.ofportRequest,
+    mtuRequest: s.mtuRequest,
+    mac: s.mac,
+    externalIds: s.externalIds,
+  };
+  if (declared.type === "internal" && (declared.addresses !== undefined || declared.up !== undefined || declared.netns !== undefined)) {
+    const link = (await linksIn(host, declared.netns)).find((l) => l.ifname === declared.name);
+    // The interface left its namespace (e.g. the namespace was deleted): that is a different namespace now.
+    if (!link && declared.netns) inputs.netns = undefined;
+    if (declared.addresses !== undefined) inputs.addresses = link ? declaredAddresses(link) : [];
+    if (declared.up !== undefined) inputs.up = link ? isUp(link) : false;
+  }
+  return { port, inputs };
+}
+
+function outputs(inputs: PortInputs, port: LivePort): Record<string, unknown> {
+  return compact({ ...inputs, ...portOutputs(port) });
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+  return checkInputs(portSchema, news);
+}
+
+export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
+  return diffInputs(portInputKeys, rules, olds, news);
+}
+
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const want = parseInputs(portSchema, raw);
+  return step(KIND, want.name, want, async () => {
+    const { host, conn } = hostOf(want);
+    const existing = findPort(await ovsState(host), want.name);
+    if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
+    await apply(host, want);
+    const { port } = await live(host, want);
+    if (!port) throw new Error(`port ${want.name} is missing right after it was created`);
+    return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port) };
+  });
+}
+
+export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
+  const declared = parseInputs(portSchema, props);
+  return step(KIND, declared.name, declared, async () => {
+    const { host } = hostOf(declared);
+    const { port, inputs } = await live(host, declared);
+    if (!port || !inputs) return {};
+    const clean = compact(inputs);
+    return { id, props: outputs(clean, port), inputs: clean };
+  });
+}
+
+export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+  const old = parseInputs(portSchema, olds);
+  const want = parseInputs(portSchema, news);
+  return step(KIND, want.name, want, async () => {
+    const { host } = hostOf(want);
+    await apply(host, want, old);
+    const { port } = await live(host, want);
+    if (!port) throw new Error(`port ${want.name} is missing right after it was updated`);
+    return { outs: outputs(want, port) };
+  });
+}
+
+async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
+  const old = parseInputs(portSchema, props);
+  await step(KIND, old.name, old, async () => {
+    const { host } = hostOf(old);
+    const existing = findPort(await ovsState(host), old.name);
+    if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
+    await mutate(host, { argv: portDeleteArgv(old.name) });
+  });
+}
+export { remove as delete };

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { baseInputs, OWNER_KEY } from "./base";
+import { bridgeName, cidr, ifName, mac, mtu, netnsName, ovsMap, vlanId } from "./common";
+
+const noOwnerKey = (m: Record<string, string> | undefined) => !m || !(OWNER_KEY in m);
+export const portExternalIds = ovsMap.optional().refine(noOwnerKey, `must not set ${OWNER_KEY}: pulumi-ovs manages it`);
+export const ofportRequest = z.number().int().min(1, "must be 1..65279").max(65279, "must be 1..65279");
+
+export const portSchema = z
+  .object({
+    ...baseInputs,
+    bridge: bridgeName,
+    name: ifName,
+    type: z.enum(["system", "internal", "patch"]).optional(),
+    tag: vlanId.optional(),
+    trunks: z
+      .array(vlanId)
+      .optional()
+      .transform((t) => (t ? [...new Set(t)].sort((a, b) => a - b) : t)),
+    vlanMode: z.enum(["access", "trunk", "native-tagged", "native-untagged"]).optional(),
+    peer: ifName.optional(),
+    ofportRequest: ofportRequest.optional(),
+    mtuRequest: mtu.optional(),
+    mac: mac.optional(),
+    externalIds: portExternalIds,
+    options: ovsMap.optional(),
+    addresses: z
+      .array(cidr)
+      .optional()
+      .transform((a) => (a ? [...new Set(a.map((x) => x.toLowerCase()))].sort() : a)),
+    up: z.boolean().optional(),
+    netns: netnsName.optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.type === "patch" && !v.peer) ctx.addIssue({ code: "custom", path: ["peer"], message: "is required for a patch port" });
+    if (v.peer && v.type !== "patch") ctx.addIssue({ code: "custom", path: ["peer"], message: 'only applies to type "patch"' });
+    for (const k of ["addresses", "up", "netns", "mac"] as const) {
+      if (v[k] !== undefined && v.type !== "internal") {
+        ctx.addIssue({ code: "custom", path: [k], message: 'only applies to type "internal" (the host side of other ports is not ours to configure)' });
+      }
+    }
+    if (v.options && "peer" in v.options) ctx.addIssue({ code: "custom", path: ["options"], message: "set the patch peer with `peer`, not options" });
+  });
+
+export type PortInputs = z.output<typeof portSchema>;
+export const portInputKeys = Object.keys(portSchema.shape);

@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vxlan from "../provider/resources/vxlan";
+import * as gre from "../provider/resources/gre";
+import type { ConnectionArgs } from "./connection";
+import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+
+interface TunnelArgs {
+  /** How to reach the host (secret). */
+  connection: pulumi.Input<ConnectionArgs>;
+  /** Bridge the tunnel port is on. With the userspace datapath, the local underlay address must be on a netdev bridge. */
+  bridge: pulumi.Input<string>;
+  /** Port name, at most 15 characters. */
+  name: pulumi.Input<string>;
+  /** The other end's underlay address, or "flow" to set it per packet from OpenFlow. */
+  remoteIp: pulumi.Input<string>;
+  /** Local underlay address (optional; "flow" allowed). */
+  localIp?: pulumi.Input<string>;
+  /** Tunnel key (VXLAN VNI / GRE key) for both directions, or "flow". */
+  key?: pulumi.Input<number | "flow">;
+  /** Key expected on received packets (instead of key). */
+  inKey?: pulumi.Input<number | "flow">;
+  /** Key set on sent packets (instead of key). */
+  outKey?: pulumi.Input<number | "flow">;
+  /** Outer IP TOS, or "inherit". */
+  tos?: pulumi.Input<number | "inherit">;
+  /** Outer IP TTL, or "inherit". */
+  ttl?: pulumi.Input<number | "inherit">;
+  /** Ask OVS for this OpenFlow port number, so flows can name it. */
+  ofportRequest?: pulumi.Input<number>;
+  /** Port external_ids. */
+  externalIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Further interface options (e.g. { csum: "true" }). */
+  options?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Take over a port that already exists and was not created by pulumi-ovs. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export interface VxlanTunnelArgs extends TunnelArgs {
+  /** UDP destination port. Default 4789. */
+  dstPort?: pulumi.Input<number>;
+}
+export type GreTunnelArgs = TunnelArgs;
+
+const TUNNEL_OUTPUTS = ["uuid", "ofport", "macInUse", "interfaceError"];
+
+/** A VXLAN tunnel port (`ovs-vsctl add-port BR NAME -- set interface NAME type=vxlan options:remote_ip=...`). */
+export class VxlanTunnel extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly remoteIp: pulumi.Output<string>;
+  declare readonly ofport: pulumi.Output<number | undefined>;
+  declare readonly uuid: pulumi.Output<string>;
+
+  constructor(name: string, args: VxlanTunnelArgs, opts?: pulumi.CustomResourceOptions) {
+    super(vxlan, name, dynamicProps("VxlanTunnel", name, args, TUNNEL_OUTPUTS), dynamicOpts(opts), TYPE_MODULE, "VxlanTunnel");
+  }
+}
+
+/** A GRE tunnel port (`... type=gre options:remote_ip=...`). */
+export class GreTunnel extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly remoteIp: pulumi.Output<string>;
+  declare readonly ofport: pulumi.Output<number | undefined>;
+  declare readonly uuid: pulumi.Output<string>;
+
+  constructor(name: string, args: GreTunnelArgs, opts?: pulumi.CustomResourceOptions) {
+    super(gre, name, dynamicProps("GreTunnel", name, args, TUNNEL_OUTPUTS), dynamicOpts(opts), TYPE_MODULE, "GreTunnel");
+  }
+}
