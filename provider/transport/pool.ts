@@ -56,7 +56,14 @@ function poolKey(c: ProxyConnection & { proxy?: ProxyConnection }): string {
 }
 
 /** Connection-level failures worth one reconnect; a command that ran and failed is never retried. */
-const TRANSIENT = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|Not connected|No response from server|Timed out while waiting for handshake|Connection lost|socket hang up|Channel open failure/i;
+const TRANSIENT = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|Not connected|No response from server|Timed out while waiting for handshake|Connection lost|socket hang up/i;
+
+/**
+ * sshd refused a new channel on a healthy connection: it frees a session slot only some time after the
+ * previous channel closed, so a busy connection can briefly hit MaxSessions. Wait and open again.
+ */
+const CHANNEL_REFUSED = /Channel open failure/i;
+const CHANNEL_RETRIES = 20;
 
 export class SshHost {
   readonly label: string;
@@ -129,7 +136,7 @@ export class SshHost {
     const release = await this.channels.acquire();
     this.inFlight++;
     try {
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 0, refused = 0; ; attempt++) {
         const client = await this.connect();
         this.setRef(true);
         try {
@@ -137,6 +144,11 @@ export class SshHost {
           return await this.execOn(client, line, stdin, shown);
         } catch (e) {
           const err = e as Error & { level?: string; commandStarted?: boolean };
+          if (!err.commandStarted && CHANNEL_REFUSED.test(err.message) && refused++ < CHANNEL_RETRIES) {
+            attempt--;
+            await new Promise((r) => setTimeout(r, 10 * refused));
+            continue;
+          }
           if (attempt === 0 && !err.commandStarted && TRANSIENT.test(err.message)) {
             // The connection died under us (e.g. sshd restarted): drop it and try once on a fresh one.
             this.dropClient(client);

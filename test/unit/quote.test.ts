@@ -1,50 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { shellJoin, shellQuote } from "../../provider/transport/quote";
+import { HOSTILE } from "../helpers/hostile";
 
-// What a hostile user might type into any string input. The shell must hand each back byte for byte.
-export const HOSTILE = [
-  "plain",
-  "",
-  " ",
-  "a b",
-  "it's",
-  "'",
-  "''",
-  '"',
-  'say "hi"',
-  "$(touch /tmp/pwned)",
-  "`touch /tmp/pwned`",
-  "${HOME}",
-  "$HOME",
-  "a;rm -rf /",
-  "a && b",
-  "a || b",
-  "a | b",
-  "a > /tmp/x",
-  "line1\nline2",
-  "\r\n",
-  "tab\there",
-  "-rf",
-  "--help",
-  "=x",
-  "*",
-  "?",
-  "[a-z]",
-  "~",
-  "~root",
-  "!",
-  "#comment",
-  "back\\slash",
-  "\\'",
-  "'\\''",
-  "ünïcødé",
-  "ｅｔｈ０", // full-width look-alikes
-  "ᴇᴛʜ1",
-  "emoji 🚀",
-  "\u202eevil", // right-to-left override
-  "%s%n",
-  "a\u0000b".replace("\u0000", ""),
-];
 
 describe("shellQuote", () => {
   it.each(HOSTILE.map((s) => [JSON.stringify(s), s]))("passes %s through sh literally", (_name, s) => {

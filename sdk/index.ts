@@ -1,0 +1,9 @@
+/**
+ * pulumi-ovs: declare Open vSwitch bridges, ports, tunnels, flows, network namespaces, veth pairs and
+ * containers on many Linux hosts; Pulumi builds them over SSH.
+ */
+export type { ConnectionArgs } from "./connection";
+export { OvsBridge, type OvsBridgeArgs } from "./bridge";
+export { OvsPort, type OvsPortArgs } from "./port";
+export { VxlanTunnel, GreTunnel, type VxlanTunnelArgs, type GreTunnelArgs } from "./tunnel";
+export { hostsFromConfig, type Host, type HostConfig } from "./config";

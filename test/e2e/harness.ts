@@ -1,0 +1,128 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPO_ROOT } from "../helpers/lab";
+
+/**
+ * Runs programs through the REAL Pulumi engine, with pulumi-ovs installed the way users get it: `npm pack`ed
+ * and unpacked as a real copy under a scratch project's node_modules (only then does the closure serializer
+ * write a short `require("pulumi-ovs/...")` stub into __provider). Programs are compiled there against that
+ * copy, and run inline through the Automation API (the Node language host is not available on this machine);
+ * the CLI from scripts/pulumi-cli.sh and its dynamic-provider launcher do the rest.
+ */
+
+export const E2E_DIR = path.join(REPO_ROOT, ".cache", "e2e");
+export const SCRATCH = path.join(E2E_DIR, "project");
+export const BACKEND = path.join(E2E_DIR, "state");
+export const PROJECT = "pulumi-ovs-e2e";
+export const PASSPHRASE = "e2e-passphrase-not-a-secret";
+
+async function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<string> {
+  const { execa } = await import("execa");
+  const r = await execa(cmd, args, { cwd: opts.cwd ?? REPO_ROOT });
+  return String(r.stdout);
+}
+
+function hashTree(paths: string[]): string {
+  const h = crypto.createHash("sha256");
+  const walk = (p: string) => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(p, e));
+    else h.update(p).update(fs.readFileSync(p));
+  };
+  for (const p of paths) if (fs.existsSync(p)) walk(p);
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * Build the scratch project once per content: pack, unpack under node_modules (a copy, never a link),
+ * compile examples/ and test/e2e/programs/ against it. Returns the scratch dir.
+ */
+export async function scratchProject(): Promise<string> {
+  const sources = [path.join(REPO_ROOT, "dist"), path.join(REPO_ROOT, "package.json"), path.join(REPO_ROOT, "examples"), path.join(REPO_ROOT, "test/e2e/programs")];
+  const key = hashTree(sources);
+  const marker = path.join(SCRATCH, ".built-from");
+  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === key) return SCRATCH;
+
+  fs.rmSync(SCRATCH, { recursive: true, force: true });
+  fs.mkdirSync(SCRATCH, { recursive: true });
+  // Dependencies (ssh2, zod, @pulumi/pulumi, typescript) as hard links of ours: same versions the lockfile pins.
+  await sh("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(SCRATCH, "node_modules")]);
+  const tgz = (await sh("npm", ["pack", "--silent", "--pack-destination", E2E_DIR])).trim().split("\n").pop()!;
+  const pkgDir = path.join(SCRATCH, "node_modules", "pulumi-ovs");
+  fs.rmSync(pkgDir, { recursive: true, force: true });
+  fs.mkdirSync(pkgDir);
+  await sh("tar", ["-xzf", path.join(E2E_DIR, tgz), "-C", pkgDir, "--strip-components=1"]);
+
+  for (const dir of ["examples", "test/e2e/programs"]) {
+    const from = path.join(REPO_ROOT, dir);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(SCRATCH, "src", path.basename(dir)), { recursive: true });
+  }
+  fs.writeFileSync(
+    path.join(SCRATCH, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "node16", moduleResolution: "node16", strict: true, skipLibCheck: true, outDir: "out", rootDir: "src", types: ["node"] },
+      include: ["src"],
+    }),
+  );
+  fs.writeFileSync(path.join(SCRATCH, "package.json"), JSON.stringify({ name: "scratch", private: true, dependencies: { "pulumi-ovs": `file:${tgz}` } }));
+  await sh(path.join(SCRATCH, "node_modules", ".bin", "tsc"), ["-p", SCRATCH], { cwd: SCRATCH });
+  fs.writeFileSync(marker, key);
+  return SCRATCH;
+}
+
+type Automation = typeof import("@pulumi/pulumi/automation");
+
+/** The Automation API from the scratch project's own @pulumi/pulumi (one SDK instance with the program's). */
+export function automation(): Automation {
+  return require(path.join(SCRATCH, "node_modules", "@pulumi", "pulumi", "automation")) as Automation;
+}
+
+/** A compiled program module from the scratch project (src/<dir>/<file> -> out/<dir>/<file>.js). */
+export function programModule<T = Record<string, unknown>>(rel: string): T {
+  return require(path.join(SCRATCH, "out", rel)) as T;
+}
+
+export interface StackHandle {
+  stack: import("@pulumi/pulumi/automation").Stack;
+  /** Run the CLI against this stack (for `stack export`, `preview --diff`, ...) with the same environment. */
+  cli(args: string[], opts?: { reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+}
+
+export function engineEnv(): Record<string, string> {
+  return {
+    PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    PULUMI_BACKEND_URL: `file://${BACKEND}`,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_HOME: path.join(E2E_DIR, "pulumi-home"),
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
+
+/** Create (or select) a stack running `program` inline, with config values (secret ones marked). */
+export async function stackFor(
+  stackName: string,
+  program: () => Promise<Record<string, unknown> | void>,
+  config: Record<string, { value: string; secret?: boolean }> = {},
+): Promise<StackHandle> {
+  await scratchProject();
+  fs.mkdirSync(BACKEND, { recursive: true });
+  const env = engineEnv();
+  for (const [k, v] of Object.entries(env)) process.env[k] = v;
+  const auto = automation();
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: PROJECT, program },
+    {
+      workDir: SCRATCH,
+      envVars: env,
+      projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } },
+    },
+  );
+  await stack.setAllConfig(config);
+  const cli = async (args: string[], opts: { reject?: boolean } = {}) => {
+    const { execa } = await import("execa");
+    const r = await execa("pulumi", [...args, "--stack", stackName, "--non-interactive"], { cwd: SCRATCH, env, reject: opts.reject ?? true });
+    return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+  };
+  return { stack, cli };
+}
