@@ -7,13 +7,13 @@ import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
  * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all
  * of them on one host get their answer from the same in-flight query. Any write to the host forgets it.
  */
-const FRESH_MS = 1500;
+const FRESH_MS = Number(process.env.PULUMI_OVS_FACTS_TTL_MS ?? 1500);
 
 interface Entry {
   at: number;
   value: Promise<unknown>;
 }
-const facts = new WeakMap<SshHost, Map<string, Entry>>();
+const facts = new Map<SshHost, Map<string, Entry>>();
 
 export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T>): Promise<T> {
   let m = facts.get(host);
@@ -30,6 +30,11 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
 
 export function forgetFacts(host: SshHost): void {
   facts.get(host)?.clear();
+}
+
+/** Forget everything (a new engine operation starts with a new provider process; tests emulate that). */
+export function forgetAllFacts(): void {
+  facts.clear();
 }
 
 /** Run writes on a host and forget what we knew about it. */

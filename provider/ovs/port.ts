@@ -25,7 +25,7 @@ export interface PortSpec {
 }
 
 /** The ovs-vsctl transaction that creates the port or brings it to `want` (dropping what `old` declared). */
-export function portConvergeArgv(want: PortSpec, old?: PortSpec): string[] {
+export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true): string[] {
   const p = want.name;
   const portSettings = [
     want.tag !== undefined && `tag=${want.tag}`,
@@ -52,7 +52,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec): string[] {
         .map(([, col]) => ["clear", "Interface", p, col])
     : [];
   return vsctl(
-    ["--may-exist", "add-port", want.bridge, p],
+    mayExist ? ["--may-exist", "add-port", want.bridge, p] : ["add-port", want.bridge, p],
     ["set", "Port", p, ...portSettings],
     ifaceSettings.length > 0 && ["set", "Interface", p, ...ifaceSettings],
     removeKeys("Port", p, "external_ids", Object.keys(old?.externalIds ?? {}).filter((k) => !(k in (want.externalIds ?? {})))),

@@ -7,6 +7,7 @@ import {
   OWNER_KEY,
   assertOwnable,
   checkInputs,
+  createOrAdopt,
   compact,
   diffInputs,
   droppedKeys,
@@ -27,7 +28,8 @@ export interface BridgeOutputs extends BridgeInputs {
 }
 
 /** The ovs-vsctl transaction that makes the bridge look like `want` (create and update share it). */
-export function bridgeConvergeArgv(want: BridgeInputs, old?: BridgeInputs): string[] {
+/** With mayExist false the transaction fails if the bridge exists: create uses that to detect foreign objects atomically. */
+export function bridgeConvergeArgv(want: BridgeInputs, old?: BridgeInputs, mayExist = true): string[] {
   const b = want.name;
   const settings = [
     want.datapathType && `datapath_type=${want.datapathType}`,
@@ -55,7 +57,7 @@ export function bridgeConvergeArgv(want: BridgeInputs, old?: BridgeInputs): stri
       ? ["set-controller", b, ...want.controllers]
       : old?.controllers && old.controllers.length > 0 && ["del-controller", b];
   return vsctl(
-    ["--may-exist", "add-br", b],
+    mayExist ? ["--may-exist", "add-br", b] : ["add-br", b],
     ["set", "Bridge", b, ...settings],
     removeKeys("Bridge", b, "external_ids", droppedKeys(old?.externalIds, want.externalIds)),
     removeKeys("Bridge", b, "other_config", droppedKeys(old?.otherConfig, want.otherConfig)),
@@ -102,9 +104,11 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
   const want = parseInputs(bridgeSchema, raw);
   return step(KIND, want.name, want, async () => {
     const { host, conn } = hostOf(want);
-    const existing = (await ovsState(host)).bridges.get(want.name);
-    if (existing) assertOwnable(KIND, want.name, existing.externalIds[OWNER_KEY], want.owner, want.adopt);
-    await mutate(host, { argv: bridgeConvergeArgv(want) });
+    await createOrAdopt(host, () => bridgeConvergeArgv(want, undefined, false), async () => {
+      const existing = (await ovsState(host)).bridges.get(want.name);
+      if (existing) assertOwnable(KIND, want.name, existing.externalIds[OWNER_KEY], want.owner, want.adopt);
+      return bridgeConvergeArgv(want);
+    });
     const row = rowOrThrow(await ovsState(host), want.name);
     return { id: `${conn.host}/${want.name}`, outs: outputs(want, row) };
   });

@@ -2,7 +2,8 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { z } from "zod";
 import { parseConnection, describeConnection, type Connection } from "../schema/connection";
 import { hostFor, type SshHost } from "../transport/pool";
-import { withResourceContext } from "../transport/errors";
+import { RemoteCommandError, withResourceContext } from "../transport/errors";
+import { forgetFacts, mutate } from "../host/facts";
 
 /**
  * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
@@ -191,4 +192,18 @@ export function compact<T>(v: T): T {
     return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, compact(x)])) as T;
   }
   return v;
+}
+
+/**
+ * Create without a check-then-act race: try the exclusive form (fails if the object exists); only if it
+ * exists, look at it fresh, let `whenExists` decide (ownership, adopt) and return the converging form.
+ */
+export async function createOrAdopt(host: SshHost, exclusive: () => string[], whenExists: () => Promise<string[]>): Promise<void> {
+  try {
+    await mutate(host, { argv: exclusive() });
+  } catch (e) {
+    if (!(e instanceof RemoteCommandError) || !/already exists/.test(e.stderr)) throw e;
+    forgetFacts(host);
+    await mutate(host, { argv: await whenExists() });
+  }
 }

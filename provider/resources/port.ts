@@ -6,7 +6,7 @@ import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step } from "./framework";
 
 /**
  * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
@@ -38,7 +38,7 @@ function spec(i: PortInputs): PortSpec {
 async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): Promise<RemoteCommand[]> {
   if (want.type !== "internal" || (want.addresses === undefined && want.up === undefined && want.netns === undefined && !old?.addresses)) return [];
   const cmds: RemoteCommand[] = [];
-  let here = (await linksIn(host, want.netns)).find((l) => l.ifname === want.name);
+  const here = (await linksIn(host, want.netns)).find((l) => l.ifname === want.name);
   if (!here && want.netns) {
     // Freshly created internal ports appear in the root namespace: move it into its namespace.
     cmds.push({ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns) });
@@ -52,8 +52,16 @@ async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): 
   return cmds;
 }
 
-async function apply(host: SshHost, want: PortInputs, old?: PortInputs): Promise<void> {
-  await mutate(host, { argv: portConvergeArgv(spec(want), old && spec(old)) });
+async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating = false): Promise<void> {
+  if (creating) {
+    await createOrAdopt(host, () => portConvergeArgv(spec(want), undefined, false), async () => {
+      const existing = findPort(await ovsState(host), want.name);
+      if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
+      return portConvergeArgv(spec(want));
+    });
+  } else {
+    await mutate(host, { argv: portConvergeArgv(spec(want), old && spec(old)) });
+  }
   const cmds = await linkCommands(host, want, old);
   if (cmds.length === 0) return;
   try {
@@ -68,7 +76,7 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs): Promise
   }
 }
 
-async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LivePort; inputs?: PortInputs }> {
+async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LivePort; inputs?: PortInputs; mac?: string }> {
   const port = findPort(await ovsState(host), declared.name);
   if (!port) return {};
   const s = livePortSpec(port, spec(declared));
@@ -92,12 +100,15 @@ async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LiveP
     if (!link && declared.netns) inputs.netns = undefined;
     if (declared.addresses !== undefined) inputs.addresses = link ? declaredAddresses(link) : [];
     if (declared.up !== undefined) inputs.up = link ? isUp(link) : false;
+    // OVS cannot see an interface it no longer shares a namespace with: take the MAC from the link.
+    return { port, inputs, mac: link?.address };
   }
   return { port, inputs };
 }
 
-function outputs(inputs: PortInputs, port: LivePort): Record<string, unknown> {
-  return compact({ ...inputs, ...portOutputs(port) });
+function outputs(inputs: PortInputs, port: LivePort, mac?: string): Record<string, unknown> {
+  const computed = portOutputs(port);
+  return compact({ ...inputs, ...computed, macInUse: computed.macInUse ?? mac });
 }
 
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
@@ -112,12 +123,10 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
   const want = parseInputs(portSchema, raw);
   return step(KIND, want.name, want, async () => {
     const { host, conn } = hostOf(want);
-    const existing = findPort(await ovsState(host), want.name);
-    if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
-    await apply(host, want);
-    const { port } = await live(host, want);
+    await apply(host, want, undefined, true);
+    const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was created`);
-    return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port) };
+    return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port, mac) };
   });
 }
 
@@ -125,10 +134,10 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   const declared = parseInputs(portSchema, props);
   return step(KIND, declared.name, declared, async () => {
     const { host } = hostOf(declared);
-    const { port, inputs } = await live(host, declared);
+    const { port, inputs, mac } = await live(host, declared);
     if (!port || !inputs) return {};
     const clean = compact(inputs);
-    return { id, props: outputs(clean, port), inputs: clean };
+    return { id, props: outputs(clean, port, mac), inputs: clean };
   });
 }
 
@@ -138,9 +147,9 @@ export async function update(_id: string, olds: Record<string, unknown>, news: R
   return step(KIND, want.name, want, async () => {
     const { host } = hostOf(want);
     await apply(host, want, old);
-    const { port } = await live(host, want);
+    const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was updated`);
-    return { outs: outputs(want, port) };
+    return { outs: outputs(want, port, mac) };
   });
 }
 

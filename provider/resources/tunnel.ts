@@ -2,7 +2,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { tunnelFromOptions, tunnelOptions, tunnelSchema, type TunnelInputs, type TunnelType } from "../schema/tunnel";
 import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { mutate, ovsState } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step } from "./framework";
 
 /**
  * The life cycle shared by VxlanTunnel and GreTunnel: a port whose interface is of the tunnel type, with
@@ -50,9 +50,11 @@ export function tunnelProvider(type: TunnelType) {
       const want = parseInputs(schema, raw);
       return step(KIND, want.name, want, async () => {
         const { host, conn } = hostOf(want);
-        const existing = findPort(await ovsState(host), want.name);
-        if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
-        await mutate(host, { argv: portConvergeArgv(spec(want)) });
+        await createOrAdopt(host, () => portConvergeArgv(spec(want), undefined, false), async () => {
+          const existing = findPort(await ovsState(host), want.name);
+          if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
+          return portConvergeArgv(spec(want));
+        });
         const port = findPort(await ovsState(host), want.name);
         if (!port) throw new Error(`tunnel port ${want.name} is missing right after it was created`);
         if (port.iface?.error) throw new Error(`OVS rejected tunnel ${want.name}: ${port.iface.error}`);

@@ -1,4 +1,5 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { forgetAllFacts } from "../../provider/host/facts";
 
 /** A provider module as the engine sees it (the exports of provider/resources/<kind>.ts). */
 export interface ProviderModule {
@@ -36,6 +37,7 @@ export class Managed {
 
   /** Refresh: returns what read() reported (undefined id = gone) and adopts it as state, like the engine. */
   async refresh(): Promise<dynamic.ReadResult> {
+    forgetAllFacts(); // `pulumi refresh` runs in a fresh provider process: nothing cached
     const r = await this.mod.read(this.id, this.outs);
     if (r.id) this.outs = r.props as Record<string, unknown>;
     return r;
