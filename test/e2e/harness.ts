@@ -79,7 +79,8 @@ export function automation(): Automation {
 }
 
 /** A compiled program module from the scratch project (src/<dir>/<file> -> out/<dir>/<file>.js). */
-export function programModule<T = Record<string, unknown>>(rel: string): T {
+export async function programModule<T = Record<string, unknown>>(rel: string): Promise<T> {
+  await scratchProject();
   return require(path.join(SCRATCH, "out", rel)) as T;
 }
 
