@@ -7,3 +7,5 @@ export { OvsBridge, type OvsBridgeArgs } from "./bridge";
 export { OvsPort, type OvsPortArgs } from "./port";
 export { VxlanTunnel, GreTunnel, type VxlanTunnelArgs, type GreTunnelArgs } from "./tunnel";
 export { hostsFromConfig, type Host, type HostConfig } from "./config";
+export { DockerContainer, type DockerContainerArgs } from "./container";
+export { FlowEntry, type FlowEntryArgs } from "./flow";
