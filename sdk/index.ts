@@ -9,3 +9,7 @@ export { VxlanTunnel, GreTunnel, type VxlanTunnelArgs, type GreTunnelArgs } from
 export { hostsFromConfig, type Host, type HostConfig } from "./config";
 export { DockerContainer, type DockerContainerArgs } from "./container";
 export { FlowEntry, type FlowEntryArgs } from "./flow";
+export { NetNamespace, type NetNamespaceArgs } from "./netns";
+export { VethPair, type VethPairArgs } from "./veth";
+export { ContainerAttachment, type ContainerAttachmentArgs } from "./components/containerAttachment";
+export { TunnelMesh, type TunnelMeshArgs, type MeshHost } from "./components/tunnelMesh";
