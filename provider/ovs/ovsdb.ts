@@ -93,6 +93,8 @@ export interface InterfaceRow {
   externalIds: Record<string, string>;
   error?: string;
   linkState?: string;
+  /** Kernel ifindex of the device OVS has open (0 while the device is missing). */
+  ifindex?: number;
 }
 
 export const BRIDGE_COLUMNS = [
@@ -102,7 +104,7 @@ export const BRIDGE_COLUMNS = [
 export const PORT_COLUMNS = ["_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "external_ids", "other_config"];
 export const INTERFACE_COLUMNS = [
   "_uuid", "name", "type", "options", "ofport", "ofport_request", "mtu", "mtu_request", "mac_in_use", "mac",
-  "external_ids", "error", "link_state",
+  "external_ids", "error", "link_state", "ifindex",
 ];
 export const CONTROLLER_COLUMNS = ["_uuid", "target"];
 
@@ -154,6 +156,7 @@ export function toInterface(r: Row): InterfaceRow {
     externalIds: mapOf(r.external_ids),
     error: optional(r.error) as string | undefined,
     linkState: optional(r.link_state) as string | undefined,
+    ifindex: num(r.ifindex),
   };
 }
 

@@ -105,9 +105,10 @@ export function livePortSpec(live: LivePort, declared: PortSpec): PortSpec {
 }
 
 /** Computed outputs every port-like resource exposes. */
-export function portOutputs(live: LivePort): { uuid: string; ofport?: number; macInUse?: string; interfaceError?: string } {
+export function portOutputs(live: LivePort): { uuid: string; ofport?: number; macInUse?: string; interfaceError?: string; boundIfindex?: number } {
   return {
     uuid: live.port.uuid,
+    boundIfindex: live.iface?.ifindex || undefined,
     ofport: live.iface?.ofport !== undefined && live.iface.ofport >= 0 ? live.iface.ofport : undefined,
     macInUse: live.iface?.macInUse,
     interfaceError: live.iface?.error,
@@ -116,4 +117,14 @@ export function portOutputs(live: LivePort): { uuid: string; ofport?: number; ma
 
 export function portOwner(live: LivePort): string | undefined {
   return live.port.externalIds[OWNER_KEY];
+}
+
+/**
+ * With the userspace datapath, OVS keeps reading from the device it opened when the port was added: if that
+ * device is deleted and a new one of the same name appears (a veth re-created, a container restarted), the port
+ * looks healthy in OVSDB but carries no packets until it is removed and added again. We remember the ifindex the
+ * port was bound to; a different one now means the port is effectively gone.
+ */
+export function bindingIsStale(live: LivePort, boundIfindex: unknown): boolean {
+  return typeof boundIfindex === "number" && (live.iface?.ifindex ?? 0) !== boundIfindex;
 }

@@ -1,6 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
-import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
+import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp } from "../ip/ip";
 import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
@@ -57,7 +57,10 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating
     await createOrAdopt(host, () => portConvergeArgv(spec(want), undefined, false), async () => {
       const existing = findPort(await ovsState(host), want.name);
       if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
-      return portConvergeArgv(spec(want));
+      // Ours (or adopted): add it afresh so OVS binds to the device that exists now (see bindingIsStale).
+      // Two transactions on purpose: del+add in one is a no-op for ovs-vswitchd.
+      if (existing) await mutate(host, { argv: portDeleteArgv(want.name) });
+      return portConvergeArgv(spec(want), undefined, false);
     });
   } else {
     await mutate(host, { argv: portConvergeArgv(spec(want), old && spec(old)) });
@@ -136,6 +139,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const { host } = hostOf(declared);
     const { port, inputs, mac } = await live(host, declared);
     if (!port || !inputs) return {};
+    if ((declared.type ?? "system") === "system" && bindingIsStale(port, props.boundIfindex)) return {};
     const clean = compact(inputs);
     return { id, props: outputs(clean, port, mac), inputs: clean };
   });
