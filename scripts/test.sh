@@ -37,7 +37,7 @@ run_jest() { # project [extra args]
 
 run_jest unit
 if [ "${POVS_SKIP_LAB:-}" != 1 ]; then
-  trap 'log "lab down"; bash scripts/lab/lab.sh down || true' EXIT
+  [ "${POVS_KEEP_LAB:-}" = 1 ] || trap 'log "lab down"; bash scripts/lab/lab.sh down || true' EXIT
   log "lab up"
   bash scripts/lab/lab.sh up --hosts "${POVS_LAB_HOSTS:-3}"
   run_jest lab --runInBand

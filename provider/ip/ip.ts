@@ -89,9 +89,21 @@ export function normalizeCidrs(cidrs: readonly string[] | undefined): string[] |
   return cidrs ? [...new Set(cidrs.map((c) => c.toLowerCase()))].sort() : undefined;
 }
 
-/** Commands that make a link's address list exactly `want`, given what it has now. */
+/** Global addresses of a link in kernel order (the order deletions must respect). */
+export function kernelOrderAddresses(link: IpLink): string[] {
+  return link.addrs.filter((a) => a.scope === undefined || a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+/**
+ * Commands that make a link's address list exactly `want`, given `have` in kernel order. Deleting a primary
+ * IPv4 address also deletes its secondaries (promote_secondaries is off by default), so deletions go in
+ * reverse kernel order and, if anything was deleted, every wanted address is re-applied with `addr replace`.
+ */
 export function addressChanges(netns: string | undefined, dev: string, have: readonly string[], want: readonly string[]): string[][] {
-  const del = have.filter((a) => !want.includes(a)).map((a) => ipArgv(netns, "addr", "del", a, "dev", dev));
-  const add = want.filter((a) => !have.includes(a)).map((a) => ipArgv(netns, "addr", "add", a, "dev", dev));
-  return [...del, ...add];
+  const dels = have.filter((a) => !want.includes(a)).reverse();
+  const adds = dels.length > 0 ? want : want.filter((a) => !have.includes(a));
+  return [
+    ...dels.map((a) => ipArgv(netns, "addr", "del", a, "dev", dev)),
+    ...adds.map((a) => ipArgv(netns, "addr", "replace", a, "dev", dev)),
+  ];
 }

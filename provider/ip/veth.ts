@@ -1,5 +1,5 @@
 import type { RemoteCommand } from "../transport/command";
-import { ipArgv, isUp, parseIpJson, type IpLink } from "./ip";
+import { addressChanges, ipArgv, isUp, parseIpJson, type IpLink } from "./ip";
 import { canonicalIp, ipFamily } from "./addr";
 import { missingTool, ok, type Outcome } from "./batch";
 
@@ -188,9 +188,7 @@ export function arePeers(a: IpLink, b: IpLink): boolean {
  * `addr replace`. `have` is in kernel order.
  */
 export function addressCmds(e: Pick<VethEnd, "name" | "namespace">, have: readonly string[], want: readonly string[]): string[][] {
-  const dels = have.filter((a) => !want.includes(a)).reverse();
-  const adds = dels.length > 0 ? want : want.filter((a) => !have.includes(a));
-  return [...dels.map((a) => ipArgv(e.namespace, "addr", "del", a, "dev", e.name)), ...adds.map((a) => ipArgv(e.namespace, "addr", "replace", a, "dev", e.name))];
+  return addressChanges(e.namespace, e.name, have, want);
 }
 
 /** Global addresses of a link in kernel order (the order deletions must respect). */

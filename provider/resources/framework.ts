@@ -154,7 +154,9 @@ export async function step<T>(kind: string, name: string, conn: { connection?: u
   } catch (e) {
     let where = "";
     try {
-      where = ` on ${describeConnection(parseConnection(conn.connection))}`;
+      const host = describeConnection(parseConnection(conn.connection));
+      // Transport errors already say "on HOST"; others get it here.
+      if (!String((e as Error)?.message).includes(host)) where = ` on ${host}`;
     } catch {
       /* connection itself invalid: the message says so */
     }

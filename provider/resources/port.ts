@@ -1,7 +1,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
-import { addressChanges, declaredAddresses, ipArgv, isUp } from "../ip/ip";
+import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
 import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
@@ -43,7 +43,7 @@ async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): 
     // Freshly created internal ports appear in the root namespace: move it into its namespace.
     cmds.push({ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns) });
   }
-  const have = here ? declaredAddresses(here) : [];
+  const have = here ? kernelOrderAddresses(here) : [];
   cmds.push(...addressChanges(want.netns, want.name, have, want.addresses ?? []).map((argv) => ({ argv })));
   const up = want.up ?? (want.addresses !== undefined || want.netns !== undefined ? true : undefined);
   if (up !== undefined && (!here || isUp(here) !== up)) {

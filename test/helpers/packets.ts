@@ -34,3 +34,13 @@ export async function tcpWorks(opts: { listenHost: number; listenIn: string; fro
   const got = await listener;
   return got.stdout.includes(token);
 }
+
+/** Retry a positive probe until it succeeds or `seconds` pass (ARP/MAC learning settle after a repair). */
+export async function eventually(probe: () => Promise<boolean>, seconds = 10): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
