@@ -12,7 +12,8 @@ import { REPO_ROOT } from "../helpers/lab";
  */
 
 export const E2E_DIR = path.join(REPO_ROOT, ".cache", "e2e");
-export const SCRATCH = path.join(E2E_DIR, "project");
+/** The scratch project of the current content (one per content hash, so concurrent runs never clobber each other). */
+let SCRATCH = "";
 export const BACKEND = path.join(E2E_DIR, "state");
 export const PROJECT = "pulumi-ovs-e2e";
 export const PASSPHRASE = "e2e-passphrase-not-a-secret";
@@ -41,18 +42,29 @@ function hashTree(paths: string[]): string {
 export async function scratchProject(): Promise<string> {
   const sources = [path.join(REPO_ROOT, "dist"), path.join(REPO_ROOT, "package.json"), path.join(REPO_ROOT, "examples"), path.join(REPO_ROOT, "test/e2e/programs")];
   const key = hashTree(sources);
-  const marker = path.join(SCRATCH, ".built-from");
-  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === key) return SCRATCH;
+  const final = path.join(E2E_DIR, `project-${key}`);
+  if (fs.existsSync(path.join(final, ".built"))) return (SCRATCH = final);
+  const dir = `${final}.tmp-${process.pid}`;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await buildScratch(dir);
+  fs.writeFileSync(path.join(dir, ".built"), key);
+  try {
+    fs.renameSync(dir, final);
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true }); // another run built the same content first
+  }
+  return (SCRATCH = final);
+}
 
-  fs.rmSync(SCRATCH, { recursive: true, force: true });
-  fs.mkdirSync(SCRATCH, { recursive: true });
+async function buildScratch(SCRATCH: string): Promise<void> {
   // Dependencies (ssh2, zod, @pulumi/pulumi, typescript) as hard links of ours: same versions the lockfile pins.
   await sh("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(SCRATCH, "node_modules")]);
-  const tgz = (await sh("npm", ["pack", "--silent", "--pack-destination", E2E_DIR])).trim().split("\n").pop()!;
+  const tgz = (await sh("npm", ["pack", "--silent", "--pack-destination", SCRATCH])).trim().split("\n").pop()!;
   const pkgDir = path.join(SCRATCH, "node_modules", "pulumi-ovs");
   fs.rmSync(pkgDir, { recursive: true, force: true });
   fs.mkdirSync(pkgDir);
-  await sh("tar", ["-xzf", path.join(E2E_DIR, tgz), "-C", pkgDir, "--strip-components=1"]);
+  await sh("tar", ["-xzf", path.join(SCRATCH, tgz), "-C", pkgDir, "--strip-components=1"]);
 
   for (const dir of ["examples", "test/e2e/programs"]) {
     const from = path.join(REPO_ROOT, dir);
@@ -67,14 +79,13 @@ export async function scratchProject(): Promise<string> {
   );
   fs.writeFileSync(path.join(SCRATCH, "package.json"), JSON.stringify({ name: "scratch", private: true, dependencies: { "pulumi-ovs": `file:${tgz}` } }));
   await sh(path.join(SCRATCH, "node_modules", ".bin", "tsc"), ["-p", SCRATCH], { cwd: SCRATCH });
-  fs.writeFileSync(marker, key);
-  return SCRATCH;
 }
 
 type Automation = typeof import("@pulumi/pulumi/automation");
 
 /** The Automation API from the scratch project's own @pulumi/pulumi (one SDK instance with the program's). */
 export function automation(): Automation {
+  if (!SCRATCH) throw new Error("scratchProject() first");
   return require(path.join(SCRATCH, "node_modules", "@pulumi", "pulumi", "automation")) as Automation;
 }
 
