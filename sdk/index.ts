@@ -13,3 +13,4 @@ export { NetNamespace, type NetNamespaceArgs } from "./netns";
 export { VethPair, type VethPairArgs } from "./veth";
 export { ContainerAttachment, type ContainerAttachmentArgs } from "./components/containerAttachment";
 export { TunnelMesh, type TunnelMeshArgs, type MeshHost } from "./components/tunnelMesh";
+export { topologyFromState, toMermaid, toSvg, type Topology } from "./topology";

@@ -27,7 +27,14 @@ export interface LabInventory {
 }
 
 export const LAB_DIR = process.env.POVS_LAB_DIR ?? "/var/lib/pulumi-ovs-lab";
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** The checkout's root (found by walking up: this file also runs compiled from .cache/ for the demo). */
+export const REPO_ROOT = (() => {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const pkg = path.join(d, "package.json");
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "pulumi-ovs") return d;
+  }
+  throw new Error("cannot find the pulumi-ovs checkout above " + __dirname);
+})();
 
 export function inventory(): LabInventory {
   const p = path.join(LAB_DIR, "inventory.json");
