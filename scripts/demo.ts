@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log("==> pulumi up (seed 004 topology: 2 hosts, ovs1 + ovs2, 4 containers, VXLAN)");
-  const up = await stack.up({ onOutput: (s) => process.stdout.write(s) });
+  const up = await stack.up({ refresh: true, onOutput: (s) => process.stdout.write(s) });
   const containers = up.outputs.containers.value as Record<string, { host: string; ip: string }>;
   const gateways = up.outputs.gateways.value as { host: string; ip: string }[];
   const hostIndex = (name: string) => Number(name.replace(/\D/g, "")) - 1;

@@ -34,10 +34,11 @@ async function program() {
     const ovs1 = new OvsBridge(`${h.name}-ovs1`, { ...c, name: `${prefix}ovs1`, datapathType: "netdev" });
     new OvsPort(`${h.name}-em1`, { ...c, bridge: ovs1.name, name: h.trunkNic ?? "eth1" });
     // The host's management address lives on an internal port of ovs1 (the seed puts it on ovs1 itself).
-    new OvsPort(`${h.name}-mgmt`, { ...c, bridge: ovs1.name, name: `${prefix}mgmt`, type: "internal", addresses: [`${mgmtIp(i)}/24`] });
+    // Fixed MACs on the addressed ports: if a port is ever re-created, neighbours' ARP caches stay valid.
+    new OvsPort(`${h.name}-mgmt`, { ...c, bridge: ovs1.name, name: `${prefix}mgmt`, type: "internal", addresses: [`${mgmtIp(i)}/24`], mac: `02:00:c6:13:01:${(11 + i).toString(16).padStart(2, "0")}` });
 
     const ovs2 = new OvsBridge(`${h.name}-ovs2`, { ...c, name: `${prefix}ovs2`, datapathType: "netdev" });
-    new OvsPort(`${h.name}-gw`, { ...c, bridge: ovs2.name, name: `${prefix}gw`, type: "internal", addresses: [`${gatewayIp(i)}/20`], mtuRequest: 1400 });
+    new OvsPort(`${h.name}-gw`, { ...c, bridge: ovs2.name, name: `${prefix}gw`, type: "internal", addresses: [`${gatewayIp(i)}/20`], mtuRequest: 1400, mac: `02:00:c6:12:a0:0${3 + i}` });
     new VxlanTunnel(`${h.name}-vx1`, { ...c, bridge: ovs2.name, name: `${prefix}vx1`, remoteIp: mgmtIp(1 - i), key: vni });
 
     containerIps[i].forEach((last, k) => {
