@@ -44,5 +44,15 @@ if [ "${POVS_SKIP_LAB:-}" != 1 ]; then
   run_jest e2e --runInBand
 fi
 
+if [ "${POVS_SKIP_LAB:-}" != 1 ] && [ "${POVS_KEEP_LAB:-}" != 1 ]; then
+  trap - EXIT
+  log "lab down, then nothing of the lab may remain"
+  bash scripts/lab/lab.sh down
+  leftovers=$( { ip netns list | grep -E '^povs-' || true; ip -o link show | grep -oE 'povs-[a-z0-9]+' || true;
+    pgrep -af 'pulumi-ovs-lab' || true; grep pulumi-ovs-lab /proc/mounts || true;
+    docker ps -aq --filter label=pulumi-ovs.lab 2>/dev/null || true; } )
+  if [ -n "$leftovers" ]; then echo "lab:down left this behind:"; echo "$leftovers"; status=1; else echo "lab:down left nothing behind"; fi
+fi
+
 node scripts/summarize-jest.js "$OUT"/*.json || status=1
 exit $status
