@@ -223,7 +223,7 @@ describe("VethPair errors", () => {
     // leaving no half-made pair behind.
     const bad = new Managed(veth, { connection: labConnection(H), owner: owner("veth", `err-${id}`), name: `ve${id}`, namespace: nsA, peerName: "eth7", peerNamespace: nsB, peerAddresses: ["198.18.100.7/24"], peerGateway: "198.18.100.255" });
     await expect(bad.create()).rejects.toThrow(
-      new RegExp(`^VethPair "ve${id}" on povs@198\\.18\\.0\\.11:22: on povs@198\\.18\\.0\\.11:22: command failed \\(exit code 2\\): ip '?-n'? ${nsB} '?-4'? route replace default via 198\\.18\\.100\\.255 dev eth7\nError: Nexthop has invalid gateway\\.$`),
+      new RegExp(`^VethPair "ve${id}": on povs@198\\.18\\.0\\.11:22: command failed \\(exit code 2\\): ip '?-n'? ${nsB} '?-4'? route replace default via 198\\.18\\.100\\.255 dev eth7\nError: Nexthop has invalid gateway\\.$`),
     );
     expect(await linkNames(nsB)).toEqual(baseline.b);
     expect(await linkNames(nsA)).toEqual(baseline.a);
