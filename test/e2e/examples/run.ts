@@ -1,0 +1,45 @@
+import { programModule, stackFor, type StackHandle } from "../harness";
+import { labStackConfig } from "../config";
+import { inventory, onHost } from "../../helpers/lab";
+
+/**
+ * One example through the engine: up, the example's own packet proofs, a no-change preview, destroy, and
+ * nothing carrying the test's unique prefix left on any lab host (bridges, ports, namespaces, links,
+ * containers).
+ */
+export async function deployExample(name: string, stackName: string, config: Record<string, string | number>): Promise<{ handle: StackHandle; outputs: Record<string, unknown> }> {
+  const program = await programModule<() => Promise<Record<string, unknown>>>(`examples/${name}/index.js`);
+  const handle = await stackFor(stackName, program, labStackConfig(config));
+  const up = await handle.stack.up({ onOutput: () => undefined });
+  const outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
+  return { handle, outputs };
+}
+
+export async function expectNoChanges(handle: StackHandle): Promise<void> {
+  const pv = await handle.stack.preview();
+  expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
+}
+
+/** Everything on every lab host whose name contains `prefix`. */
+export async function leftovers(prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < inventory().hosts.length; i++) {
+    const br = (await onHost(i, ["ovs-vsctl", "list-br"])).stdout;
+    const ports = (await onHost(i, ["ovs-vsctl", "--format=csv", "--no-headings", "--columns=name", "list", "Port"])).stdout;
+    const ns = (await onHost(i, ["ip", "netns", "list"])).stdout;
+    const links = (await onHost(i, ["ip", "-o", "link", "show"])).stdout;
+    for (const line of [...br.split("\n"), ...ports.split("\n"), ...ns.split("\n"), ...links.split("\n")]) {
+      if (line.includes(prefix)) found.push(`host ${i + 1}: ${line.trim()}`);
+    }
+  }
+  const ctrs = (await onHost(0, ["docker", "ps", "-a", "--format", "{{.Names}}"])).stdout;
+  for (const c of ctrs.split("\n")) if (c.includes(prefix)) found.push(`container ${c}`);
+  return found;
+}
+
+export async function destroyAndCheckClean(handle: StackHandle, prefix: string): Promise<void> {
+  const d = await handle.stack.destroy({ onOutput: () => undefined });
+  expect(d.summary.result).toBe("succeeded");
+  expect(await leftovers(prefix)).toEqual([]);
+  await handle.stack.workspace.removeStack(handle.stack.name);
+}
