@@ -18,6 +18,8 @@ export interface OvsPortArgs {
   trunks?: pulumi.Input<pulumi.Input<number>[]>;
   /** access, trunk, native-tagged or native-untagged. */
   vlanMode?: pulumi.Input<"access" | "trunk" | "native-tagged" | "native-untagged">;
+  /** Split horizon: OVS does not forward (normal mode) between two protected ports. */
+  protected?: pulumi.Input<boolean>;
   /** For a patch port: the name of the patch port on the other bridge. */
   peer?: pulumi.Input<string>;
   /** Ask OVS for this OpenFlow port number (1..65279), so flows can name it. */

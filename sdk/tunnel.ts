@@ -27,6 +27,8 @@ interface TunnelArgs {
   ttl?: pulumi.Input<number | "inherit">;
   /** Ask OVS for this OpenFlow port number, so flows can name it. */
   ofportRequest?: pulumi.Input<number>;
+  /** Split horizon: no normal-mode forwarding between protected ports (TunnelMesh sets it: a full mesh would loop). */
+  protected?: pulumi.Input<boolean>;
   /** Port external_ids. */
   externalIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Further interface options (e.g. { csum: "true" }). */

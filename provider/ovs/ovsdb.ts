@@ -75,6 +75,8 @@ export interface PortRow {
   tag?: number;
   trunks: number[];
   vlanMode?: string;
+  /** Split horizon: normal-mode traffic between two protected ports is dropped. */
+  protected: boolean;
   externalIds: Record<string, string>;
   otherConfig: Record<string, string>;
 }
@@ -101,7 +103,7 @@ export const BRIDGE_COLUMNS = [
   "_uuid", "name", "ports", "datapath_type", "datapath_id", "fail_mode", "protocols", "stp_enable", "rstp_enable",
   "mcast_snooping_enable", "external_ids", "other_config", "controller",
 ];
-export const PORT_COLUMNS = ["_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "external_ids", "other_config"];
+export const PORT_COLUMNS = ["_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "protected", "external_ids", "other_config"];
 export const INTERFACE_COLUMNS = [
   "_uuid", "name", "type", "options", "ofport", "ofport_request", "mtu", "mtu_request", "mac_in_use", "mac",
   "external_ids", "error", "link_state", "ifindex",
@@ -135,6 +137,7 @@ export function toPort(r: Row): PortRow {
     tag: ofportInt(r.tag),
     trunks: setOf(r.trunks).map(Number).sort((a, b) => a - b),
     vlanMode: optional(r.vlan_mode) as string | undefined,
+    protected: atom(r.protected) === true,
     externalIds: mapOf(r.external_ids),
     otherConfig: mapOf(r.other_config),
   };

@@ -16,6 +16,8 @@ export interface PortSpec {
   tag?: number;
   trunks?: number[];
   vlanMode?: string;
+  /** Split horizon: no normal-mode forwarding between two protected ports (tunnels of a full mesh). */
+  protected?: boolean;
   /** Interface options (remote_ip, key, peer, ...): only these keys are managed. */
   options?: Record<string, string>;
   ofportRequest?: number;
@@ -31,6 +33,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     want.tag !== undefined && `tag=${want.tag}`,
     want.trunks !== undefined && setValue("trunks", want.trunks),
     want.vlanMode !== undefined && `vlan_mode=${want.vlanMode}`,
+    want.protected !== undefined && `protected=${want.protected}`,
     ...mapEntries("external_ids", want.externalIds),
     ...mapEntries("external_ids", { [OWNER_KEY]: want.owner }),
   ].filter((x): x is string => typeof x === "string");
@@ -41,6 +44,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     want.mtuRequest !== undefined && `mtu_request=${want.mtuRequest}`,
     want.mac !== undefined && `mac=${ovsString(want.mac)}`,
   ].filter((x): x is string => typeof x === "string");
+  const unprotect = old?.protected !== undefined && want.protected === undefined && ["set", "Port", p, "protected=false"];
   const clearPort = old
     ? (["tag", "trunks", "vlanMode"] as const)
         .filter((k) => old[k] !== undefined && want[k] === undefined)
@@ -57,6 +61,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     ifaceSettings.length > 0 && ["set", "Interface", p, ...ifaceSettings],
     removeKeys("Port", p, "external_ids", Object.keys(old?.externalIds ?? {}).filter((k) => !(k in (want.externalIds ?? {})))),
     removeKeys("Interface", p, "options", Object.keys(old?.options ?? {}).filter((k) => !(k in (want.options ?? {})))),
+    unprotect || undefined,
     ...clearPort,
     ...clearIface,
   );
@@ -96,6 +101,7 @@ export function livePortSpec(live: LivePort, declared: PortSpec): PortSpec {
     tag: declared.tag === undefined ? undefined : port.tag,
     trunks: declared.trunks === undefined ? undefined : port.trunks,
     vlanMode: declared.vlanMode === undefined ? undefined : port.vlanMode,
+    protected: declared.protected === undefined ? undefined : port.protected,
     options: pick(iface?.options ?? {}, declared.options),
     ofportRequest: declared.ofportRequest === undefined ? undefined : iface?.ofportRequest,
     mtuRequest: declared.mtuRequest === undefined ? undefined : iface?.mtuRequest,

@@ -21,6 +21,7 @@ export function tunnelProvider(type: TunnelType) {
     type,
     options: tunnelOptions(t),
     ofportRequest: t.ofportRequest,
+    protected: t.protected,
     externalIds: t.externalIds,
   });
 
@@ -31,6 +32,7 @@ export function tunnelProvider(type: TunnelType) {
       bridge: s.bridge,
       ...tunnelFromOptions(declared, port.iface?.options ?? {}),
       ofportRequest: s.ofportRequest,
+      protected: s.protected,
       externalIds: s.externalIds,
     }) as TunnelInputs;
   }

@@ -18,6 +18,7 @@ export const portSchema = z
       .optional()
       .transform((t) => (t ? [...new Set(t)].sort((a, b) => a - b) : t)),
     vlanMode: z.enum(["access", "trunk", "native-tagged", "native-untagged"]).optional(),
+    protected: z.boolean().optional(),
     peer: ifName.optional(),
     ofportRequest: ofportRequest.optional(),
     mtuRequest: mtu.optional(),

@@ -26,6 +26,8 @@ export function tunnelSchema(type: TunnelType) {
       tos: z.union([z.number().int().min(0).max(255), z.literal("inherit")]).optional(),
       ttl: z.union([z.number().int().min(1).max(255), z.literal("inherit")]).optional(),
       ofportRequest: ofportRequest.optional(),
+      /** Split horizon: no normal-mode forwarding between protected ports (a full mesh needs it to avoid loops). */
+      protected: z.boolean().optional(),
       externalIds: portExternalIds,
       /** Further interface options (e.g. csum, df_default); the typed fields above win. */
       options: ovsMap.optional(),

@@ -45,7 +45,8 @@ export class TunnelMesh extends pulumi.ComponentResource {
           const port = `${prefix}${to.name}`;
           if (port.length > 15) throw new Error(`TunnelMesh ${name}: port name ${port} is longer than 15 characters; use a shorter portPrefix or host names`);
           const ofportRequest = args.ofportBase === undefined ? undefined : args.ofportBase + args.hosts.indexOf(to);
-          const common = { connection: from.connection, bridge: from.bridge ?? args.bridge, name: port, remoteIp: to.underlayIp, key: args.key, ofportRequest };
+          // protected: a full mesh is a loop for flooded frames unless tunnel-to-tunnel forwarding is off (split horizon).
+          const common = { connection: from.connection, bridge: from.bridge ?? args.bridge, name: port, remoteIp: to.underlayIp, key: args.key, ofportRequest, protected: true };
           const resName = `${name}-${from.name}-${to.name}`;
           this.tunnels[from.name][to.name] =
             type === "vxlan" ? new VxlanTunnel(resName, common, { parent: this }) : new GreTunnel(resName, common, { parent: this });

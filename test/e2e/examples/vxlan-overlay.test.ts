@@ -1,0 +1,39 @@
+import { uniq } from "../../helpers/lab";
+import { eventually, pings, tcpWorks } from "../../helpers/packets";
+import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
+import type { StackHandle } from "../harness";
+import { labStackConfig } from "../config";
+
+jest.setTimeout(600_000);
+const p = `x${uniq()}`;
+let handle: StackHandle | undefined;
+afterAll(async () => {
+  await handle?.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
+});
+
+const cfg = (hostCount: number) => ({ prefix: p, subnet: "198.18.15", hostCount, keyA: 4100, keyB: 4200 });
+const c = (overlay: string, host: number) => `docker:${p}${overlay}h${host}`;
+const ip = (overlay: string, host: number) => `198.18.15.${(overlay === "a" ? 10 : 20) + host}`;
+
+test("vxlan-overlay: two hosts, grown to a full mesh of three; overlays with different keys stay apart", async () => {
+  const r = await deployExample("vxlan-overlay", `vx-${p}`, cfg(2));
+  handle = r.handle;
+  expect(await eventually(() => pings(0, c("a", 1), ip("a", 2), 1))).toBe(true);
+  expect(await tcpWorks({ listenHost: 1, listenIn: c("a", 2), from: 0, fromIn: c("a", 1), to: ip("a", 2) })).toBe(true);
+  expect(await eventually(() => pings(1, c("b", 2), ip("b", 1), 1))).toBe(true);
+  expect(await pings(0, c("a", 1), ip("b", 2), 1)).toBe(false); // other overlay (other key)
+  expect(await pings(0, c("a", 1), ip("b", 1), 1)).toBe(false);
+
+  // Grow to three hosts: only creations.
+  await r.handle.stack.setAllConfig(labStackConfig(cfg(3)));
+  const up = await r.handle.stack.up({ onOutput: () => undefined });
+  expect(Object.keys(up.summary.resourceChanges ?? {}).sort()).toEqual(["create", "same"]);
+  for (const [from, to] of [[1, 3], [3, 1], [2, 3], [3, 2], [1, 2]]) {
+    expect(await eventually(() => pings(from - 1, c("a", from), ip("a", to), 1))).toBe(true);
+  }
+  expect(await tcpWorks({ listenHost: 2, listenIn: c("a", 3), from: 1, fromIn: c("a", 2), to: ip("a", 3) })).toBe(true);
+  expect(await pings(2, c("a", 3), ip("b", 1), 1)).toBe(false);
+  await expectNoChanges(r.handle);
+  await destroyAndCheckClean(r.handle, p);
+  handle = undefined;
+});
