@@ -43,3 +43,16 @@ export async function destroyAndCheckClean(handle: StackHandle, prefix: string):
   expect(await leftovers(prefix)).toEqual([]);
   await handle.stack.workspace.removeStack(handle.stack.name);
 }
+
+/** Which of `names` (interfaces or namespaces, e.g. ContainerAttachment's hashed pv…/ctr-… names) exist on host #i. */
+export async function present(i: number, names: string[]): Promise<string[]> {
+  const text = `${(await onHost(i, ["ip", "-o", "link", "show"])).stdout}\n${(await onHost(i, ["ip", "netns", "list"])).stdout}`;
+  return names.filter((n) => new RegExp(`(^|[\\s:])${n}([\\s:@]|$)`, "m").test(text));
+}
+
+/** Flows carrying any of `cookies`, on any bridge of host #i (bridges of every OpenFlow version). */
+export async function flowsWithCookies(i: number, cookies: string[]): Promise<string[]> {
+  const versions = "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15";
+  const all = (await onHost(i, ["sh", "-c", `for b in $(ovs-vsctl list-br); do ovs-ofctl -O ${versions} dump-flows "$b" 2>/dev/null; done`])).stdout;
+  return all.split("\n").filter((l) => cookies.some((c) => l.includes(`cookie=${c},`)));
+}
