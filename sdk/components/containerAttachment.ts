@@ -27,6 +27,8 @@ export interface ContainerAttachmentArgs {
   vlan?: pulumi.Input<number>;
   /** Name of the host end of the veth (default derived from this resource's name, ≤ 15 characters). */
   hostIfName?: pulumi.Input<string>;
+  /** Ask OVS for this OpenFlow port number (1..65279), so flows can name the container's port statically. */
+  ofportRequest?: pulumi.Input<number>;
 }
 
 /**
@@ -68,7 +70,7 @@ export class ContainerAttachment extends pulumi.ComponentResource {
       },
       child,
     );
-    this.port = new OvsPort(`${name}-port`, { connection: args.connection, bridge: args.bridge, name: this.veth.name, tag: args.vlan }, child);
+    this.port = new OvsPort(`${name}-port`, { connection: args.connection, bridge: args.bridge, name: this.veth.name, tag: args.vlan, ofportRequest: args.ofportRequest }, child);
     this.hostIfName = this.veth.name;
     this.ofport = this.port.ofport;
     this.mac = this.veth.peerMacAddress;
