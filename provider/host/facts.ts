@@ -1,33 +1,69 @@
-import type { SshHost } from "../transport/pool";
-import type { RemoteCommand, CommandResult } from "../transport/command";
+import { isNaive, type SshHost } from "../transport/pool";
+import { describeCommand, type RemoteCommand, type CommandResult } from "../transport/command";
+import type { Outcome } from "../transport/coalesce";
+import { commandError } from "../ip/batch";
 import { listAllArgv, parseOvsState, type OvsState } from "../ovs/ovsdb";
+import { dumpFlowsArgv, parseDumpFlows, type Flow } from "../ovs/flow";
+import { type FlowLinePayload, flowFileRule, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
 
 /**
- * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all
- * of them on one host get their answer from the same in-flight query. Any write to the host forgets it.
+ * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all of
+ * them on one host get their answer from the same read (a "section" of the host's snapshot: its OVS tables,
+ * the links of one namespace, the flows of one bridge). Sections asked for at about the same time leave in
+ * one round trip (the transport coalesces them), so a refresh costs a round trip or two per host, whatever
+ * the number of resources.
+ *
+ * A write forgets every section of its host, and reads back in the same round trip what it changed (the OVS
+ * tables after an ovs-vsctl write, the bridge's flows after a flow change). That read runs after every write of
+ * its round trip, and only one round trip per host is out at a time, so it is the host's state after them: it
+ * becomes the section the next reads use, and a create needs one round trip, not two.
+ *
+ * A section stays valid while it keeps being used (IDLE_MS between uses, MAX_AGE_MS at most) and until this
+ * process writes to the host. Writes made by others are seen once the section is re-read; within one engine
+ * operation that is at most MAX_AGE_MS late.
  */
-const FRESH_MS = Number(process.env.PULUMI_OVS_FACTS_TTL_MS ?? 1500);
+const IDLE_MS = Number(process.env.PULUMI_OVS_FACTS_TTL_MS ?? 1500);
+const MAX_AGE_MS = Number(process.env.PULUMI_OVS_FACTS_MAX_AGE_MS ?? 10_000);
 
 interface Entry {
   at: number;
+  used: number;
   value: Promise<unknown>;
 }
 const facts = new Map<SshHost, Map<string, Entry>>();
 
 export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T>): Promise<T> {
+  if (isNaive()) return fetch();
   let m = facts.get(host);
   if (!m) facts.set(host, (m = new Map()));
+  const now = Date.now();
   const e = m.get(key);
-  if (e && Date.now() - e.at < FRESH_MS) return e.value as Promise<T>;
+  if (e && now - e.used < IDLE_MS && now - e.at < MAX_AGE_MS) {
+    e.used = now;
+    return e.value as Promise<T>;
+  }
   const value = fetch();
-  const entry = { at: Date.now(), value };
+  const entry = { at: now, used: now, value };
   m.set(key, entry);
   // A failed read must not be served to the next caller.
   value.catch(() => m!.get(key) === entry && m!.delete(key));
   return value;
 }
 
+/** Keep a value read in the final wave of a round trip (transport/coalesce.ts) as the section `key`. */
+function seedFact(host: SshHost, key: string, value: unknown): void {
+  if (isNaive()) return;
+  let m = facts.get(host);
+  if (!m) facts.set(host, (m = new Map()));
+  const now = Date.now();
+  m.set(key, { at: now, used: now, value: Promise.resolve(value) });
+}
+
+/**
+ * Forget what we knew about a host. Any write forgets everything: even a flow change may be the first sign
+ * that the bridge is gone, and the next read is shared by every resource waiting anyway.
+ */
 export function forgetFacts(host: SshHost): void {
   facts.get(host)?.clear();
 }
@@ -37,24 +73,101 @@ export function forgetAllFacts(): void {
   facts.clear();
 }
 
-/** Run writes on a host and forget what we knew about it. */
-export async function mutate(host: SshHost, cmd: RemoteCommand): Promise<CommandResult> {
+interface ReadBack {
+  key: string;
+  cmd: RemoteCommand;
+  parse(stdout: string): unknown;
+}
+
+/** What a write changes and how to read it back: the OVS tables for ovs-vsctl, a bridge's flows for a flow change. */
+export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
+  if (cmd.merge?.rule === vsctlRule) return { key: "ovs", cmd: { argv: listAllArgv(), read: true, afterAll: true }, parse: parseOvsState };
+  if (cmd.merge?.rule === flowFileRule) {
+    const { bridge, versions } = cmd.merge.payload as FlowLinePayload;
+    return { key: flowsKey(bridge, versions), cmd: { argv: dumpFlowsArgv(bridge, versions), read: true, afterAll: true }, parse: parseDumpFlows };
+  }
+  return undefined;
+}
+
+/**
+ * Run a write on a host and forget what we knew about it; OVS writes read back what they changed in the same
+ * round trip (kept as that section) unless `readBack` is false (a flow delete: nobody reads the flows after).
+ * A failed write throws RemoteCommandError naming its own command.
+ */
+export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack?: boolean } = {}): Promise<CommandResult> {
+  const back = opts.readBack === false ? undefined : readBackFor(cmd);
+  if (!back) {
+    try {
+      return await host.run(cmd);
+    } finally {
+      forgetFacts(host);
+    }
+  }
+  let results: Outcome[];
   try {
-    return await host.run(cmd);
+    results = await host.runBatch([cmd, back.cmd], { stopOnError: true });
   } finally {
     forgetFacts(host);
   }
+  const [w, r] = results;
+  if (!w) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
+  if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
+  if (r?.code === 0) {
+    try {
+      seedFact(host, back.key, back.parse(r.stdout));
+    } catch {
+      /* unparsable: the next reader reads it afresh and says why */
+    }
+  }
+  return w;
+}
+
+/** What one command of a batch did; `undefined` (a stop-on-error batch stopped before it) counts as not run. */
+export type { Outcome } from "../transport/coalesce";
+
+/** Read-only commands in one round trip (shared with identical reads of other resources); each result is judged by the caller. */
+export function query(host: SshHost, cmds: readonly RemoteCommand[]): Promise<Outcome[]> {
+  return host.runBatch(cmds.map((c) => ({ ...c, read: true })));
+}
+
+/**
+ * Writes followed by reads in ONE round trip. The batch stops at the first failing command, so a failed write
+ * leaves everything after it undone; that write's error is thrown. Returns the reads' results (a read that
+ * failed stops the reads after it: those are undefined). Cached host facts are forgotten either way.
+ */
+export async function writeThenRead(host: SshHost, writes: readonly RemoteCommand[], reads: readonly RemoteCommand[]): Promise<Outcome[]> {
+  let results: Outcome[];
+  try {
+    results = await host.runBatch([...writes, ...reads], { stopOnError: true });
+  } finally {
+    forgetFacts(host);
+  }
+  writes.forEach((cmd, i) => {
+    const r = results[i];
+    if (r === undefined) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
+    if (r.code !== 0) throw commandError(host, cmd, r);
+  });
+  return results.slice(writes.length);
 }
 
 /** Bridges, ports, interfaces and controllers of the host's OVSDB, in one ovs-vsctl call. */
 export function ovsState(host: SshHost): Promise<OvsState> {
-  return cachedFact(host, "ovs", async () => parseOvsState((await host.run({ argv: listAllArgv() })).stdout));
+  return cachedFact(host, "ovs", async () => parseOvsState((await host.run({ argv: listAllArgv(), read: true })).stdout));
+}
+
+export function flowsKey(bridge: string, versions: string): string {
+  return `flows:${bridge}:${versions}`;
+}
+
+/** Every flow on a bridge (dump-flows with these OpenFlow versions), one read per host and bridge however many ask. */
+export function liveFlows(host: SshHost, bridge: string, versions: string): Promise<Flow[]> {
+  return cachedFact(host, flowsKey(bridge, versions), async () => parseDumpFlows((await host.run({ argv: dumpFlowsArgv(bridge, versions), read: true })).stdout));
 }
 
 /** Links and addresses in the host's root namespace (netns undefined) or in a named namespace. */
 export function linksIn(host: SshHost, netns?: string): Promise<IpLink[]> {
   return cachedFact(host, `ip:${netns ?? ""}`, async () => {
-    const r = await host.run({ argv: ipArgv(netns, "-j", "-d", "addr", "show"), okCodes: [1, 255] });
+    const r = await host.run({ argv: ipArgv(netns, "-j", "-d", "addr", "show"), okCodes: [1, 255], read: true });
     // A namespace that does not exist reads as "no links" (the caller decides what gone means).
     return r.code === 0 ? parseIpJson(r.stdout) : [];
   });

@@ -1,4 +1,6 @@
 import * as crypto from "node:crypto";
+import type { RemoteCommand } from "../transport/command";
+import { type FlowLinePayload, flowFileRule, parseFlowsRule } from "./merge";
 
 /**
  * A typed OpenFlow flow model (after digitalocean/go-openvswitch ovs/flow.go and actionparser.go): parse
@@ -338,15 +340,44 @@ export function parseFlowArgv(versions: string, flow: string): string[] {
   return ofctl(versions, "parse-flow", flow);
 }
 
+/** parse-flow as a command that merges with other flows' into one `parse-flows -` (ovs/merge.ts). */
+export function parseFlowCommand(versions: string, flow: string): RemoteCommand {
+  return { argv: parseFlowArgv(versions, flow), read: true, merge: { rule: parseFlowsRule, key: versions, payload: { flow, argv: ofctl(versions, "parse-flows", "-") } } };
+}
+
+/** The flow file command for a bridge: --bundle (atomic on the switch) where the versions allow it. */
+function flowFileArgv(bridge: string, versions: string): string[] {
+  return ofctl(versions, ...(supportsBundle(versions) ? ["--bundle"] : []), "add-flows", bridge, "-");
+}
+
+function flowFileHint(bridge: string, versions: string, line: string): RemoteCommand["merge"] {
+  const payload: FlowLinePayload = { line, argv: flowFileArgv(bridge, versions), bridge, versions };
+  return { rule: flowFileRule, key: `${bridge}\0${versions}`, payload };
+}
+
 /** Add (or overwrite: an OpenFlow ADD replaces a flow with the same table, priority and match) one flow read from stdin. */
 export function addFlowCommand(bridge: string, versions: string, flow: string): { argv: string[]; stdin: string } {
-  return { argv: ofctl(versions, ...(supportsBundle(versions) ? ["--bundle"] : []), "add-flows", bridge, "-"), stdin: `${flow}\n` };
+  return { argv: flowFileArgv(bridge, versions), stdin: `${flow}\n` };
+}
+
+/** addFlowCommand whose line joins the file of other flow changes on the bridge in the same round trip. */
+export function addFlowMergeable(bridge: string, versions: string, flow: string): RemoteCommand {
+  return { ...addFlowCommand(bridge, versions, flow), merge: flowFileHint(bridge, versions, flow) };
+}
+
+function strictSpec(cookie: bigint, table: number, priority: number, match: string): string {
+  return [`cookie=${cookieHex(cookie)}/-1`, `table=${table}`, `priority=${priority}`, ...(match ? [match] : [])].join(",");
 }
 
 /** Delete exactly one flow: this table, priority and match, and only if it carries this cookie. */
 export function delFlowStrictArgv(bridge: string, versions: string, cookie: bigint, table: number, priority: number, match: string): string[] {
-  const spec = [`cookie=${cookieHex(cookie)}/-1`, `table=${table}`, `priority=${priority}`, ...(match ? [match] : [])].join(",");
-  return ofctl(versions, "--strict", "del-flows", bridge, spec);
+  return ofctl(versions, "--strict", "del-flows", bridge, strictSpec(cookie, table, priority, match));
+}
+
+/** delFlowStrictArgv as a command that, beside other flow changes on the bridge, becomes a `delete_strict` line of their file. */
+export function delFlowStrictCommand(bridge: string, versions: string, cookie: bigint, table: number, priority: number, match: string): RemoteCommand {
+  const spec = strictSpec(cookie, table, priority, match);
+  return { argv: ofctl(versions, "--strict", "del-flows", bridge, spec), merge: flowFileHint(bridge, versions, `delete_strict ${spec}`) };
 }
 
 /**

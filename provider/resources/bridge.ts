@@ -15,6 +15,7 @@ import {
   parseInputs,
   pickDeclared,
   step,
+  write,
 } from "./framework";
 
 /** OvsBridge: an OVS bridge and its settings. This module's exports are the dynamic provider. */
@@ -130,7 +131,7 @@ export async function update(_id: string, olds: Record<string, unknown>, news: R
   const want = parseInputs(bridgeSchema, news);
   return step(KIND, want.name, want, async () => {
     const { host } = hostOf(want);
-    await mutate(host, { argv: bridgeConvergeArgv(want, old) });
+    await mutate(host, write(bridgeConvergeArgv(want, old)));
     return { outs: outputs(want, rowOrThrow(await ovsState(host), want.name)) };
   });
 }
@@ -148,7 +149,7 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     if (foreign.length > 0) {
       throw new Error(`refusing to delete bridge ${old.name}: it still holds ports pulumi-ovs did not create (${foreign.join(", ")}); remove them first`);
     }
-    await mutate(host, { argv: vsctl(["--if-exists", "del-br", old.name]) });
+    await mutate(host, write(vsctl(["--if-exists", "del-br", old.name])));
   });
 }
 export { remove as delete };

@@ -17,7 +17,7 @@ const KIND = "DockerContainer";
 const rules = { replaceKeys: ["name", "image", "command", "env", "labels", "networkMode", "capAdd", "privileged", "hostname"], identityKeys: ["name"] };
 
 async function inspect(host: SshHost, name: string): Promise<InspectedContainer | undefined> {
-  const r = await host.run({ argv: inspectArgv(name), okCodes: [1] });
+  const r = await host.run({ argv: inspectArgv(name), okCodes: [1], read: true });
   if (r.code !== 0) {
     if (isNoSuchContainer(r.stderr)) return undefined;
     throw new RemoteCommandError(host.label, inspectArgv(name).join(" "), r.code, r.stdout, r.stderr);

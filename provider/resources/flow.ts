@@ -3,10 +3,10 @@ import { flowInputKeys, flowSchema, type FlowInputs } from "../schema/flow";
 import {
   type Flow,
   actionsText,
-  addFlowCommand,
+  addFlowMergeable,
   cookieFor,
   cookieHex,
-  delFlowStrictArgv,
+  delFlowStrictCommand,
   droppedMatchFields,
   dumpFlowsArgv,
   flowKey,
@@ -16,12 +16,12 @@ import {
   ofVersions,
   parseActions,
   parseDumpFlows,
-  parseFlowArgv,
+  parseFlowCommand,
   parseMatch,
   parsedFlowMatch,
 } from "../ovs/flow";
 import type { BridgeRow } from "../ovs/ovsdb";
-import { cachedFact, mutate, ovsState } from "../host/facts";
+import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { shellJoin } from "../transport/quote";
@@ -100,7 +100,8 @@ export function explain(output: string | undefined, versions: string): string {
  */
 export async function validateOnHost(host: SshHost, versions: string, want: FlowInputs): Promise<string> {
   const identity = `table=${want.table},priority=${want.priority}${want.match ? `,${want.match}` : ""},actions=drop`;
-  const cmds = [{ argv: parseFlowArgv(versions, identity) }, { argv: parseFlowArgv(versions, flowText(want)) }];
+  // Independent reads: they merge with other FlowEntries' into one `parse-flows` per host and round trip.
+  const cmds = [parseFlowCommand(versions, identity), parseFlowCommand(versions, flowText(want))];
   const [m, all] = await host.runBatch(cmds);
   if (!m || m.code !== 0) {
     throw new FlowRejectedError("match", want.match, cmds[0].argv, explain(m?.stderr || m?.stdout, versions));
@@ -125,7 +126,7 @@ export async function validateOnHost(host: SshHost, versions: string, want: Flow
 
 /** Every flow on a bridge, one dump-flows per host and bridge however many FlowEntries read at once. */
 export function liveFlows(host: SshHost, bridge: string, versions: string): Promise<Flow[]> {
-  return cachedFact(host, `flows:${bridge}:${versions}`, async () => parseDumpFlows((await host.run({ argv: dumpFlowsArgv(bridge, versions) })).stdout));
+  return sharedFlows(host, bridge, versions);
 }
 
 async function bridgeRow(host: SshHost, name: string): Promise<BridgeRow | undefined> {
@@ -174,7 +175,7 @@ export function liveInputs(declared: FlowInputs, stored: { normalizedMatch?: unk
 
 /** Write the flow (an ADD overwrites the flow with the same table/priority/match atomically) and read it back. */
 async function writeFlow(host: SshHost, versions: string, want: FlowInputs, match: string): Promise<Flow> {
-  await mutate(host, addFlowCommand(want.bridge, versions, flowText(want)));
+  await mutate(host, addFlowMergeable(want.bridge, versions, flowText(want)));
   const cookie = cookieFor(want.owner);
   const flows = await liveFlows(host, want.bridge, versions);
   const flow = flows.find((f) => f.cookie === cookie && keyOf(f) === flowKey(want.table, want.priority, match)) ??
@@ -255,7 +256,7 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     const bridge = await bridgeRow(host, old.bridge);
     if (!bridge) return; // gone with its bridge
     // Strict, and only with our cookie: never another owner's flow, nor the flow of our own replacement.
-    await mutate(host, { argv: delFlowStrictArgv(old.bridge, ofVersions(bridge.protocols), cookieFor(old.owner), old.table, old.priority, old.match) });
+    await mutate(host, delFlowStrictCommand(old.bridge, ofVersions(bridge.protocols), cookieFor(old.owner), old.table, old.priority, old.match), { readBack: false });
   });
 }
 export { remove as delete };

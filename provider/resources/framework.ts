@@ -4,6 +4,8 @@ import { parseConnection, describeConnection, type Connection } from "../schema/
 import { hostFor, type SshHost } from "../transport/pool";
 import { RemoteCommandError, withResourceContext } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
+import { VSCTL_PREFIX, vsctlWrite } from "../ovs/merge";
+import type { RemoteCommand } from "../transport/command";
 
 /**
  * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
@@ -202,10 +204,15 @@ export function compact<T>(v: T): T {
  */
 export async function createOrAdopt(host: SshHost, exclusive: () => string[], whenExists: () => Promise<string[]>): Promise<void> {
   try {
-    await mutate(host, { argv: exclusive() });
+    await mutate(host, write(exclusive()));
   } catch (e) {
     if (!(e instanceof RemoteCommandError) || !/already exists/.test(e.stderr)) throw e;
     forgetFacts(host);
-    await mutate(host, { argv: await whenExists() });
+    await mutate(host, write(await whenExists()));
   }
+}
+
+/** A write; ovs-vsctl writes may share one transaction with other resources' (ovs/merge.ts). */
+export function write(argv: string[]): RemoteCommand {
+  return argv[0] === VSCTL_PREFIX[0] && argv[1] === VSCTL_PREFIX[1] ? vsctlWrite(argv) : { argv };
 }

@@ -17,7 +17,8 @@ import {
   type NetnsLive,
 } from "../ip/netns";
 import { ipArgv, parseIpJson } from "../ip/ip";
-import { ok, query, writeThenRead } from "../ip/batch";
+import { ok } from "../ip/batch";
+import { query, writeThenRead } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
 import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
 

@@ -6,7 +6,7 @@ import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
-import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step, write } from "./framework";
 
 /**
  * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
@@ -60,11 +60,11 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating
       if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
       // Ours (or adopted): add it afresh so OVS binds to the device that exists now (see bindingIsStale).
       // Two transactions on purpose: del+add in one is a no-op for ovs-vswitchd.
-      if (existing) await mutate(host, { argv: portDeleteArgv(want.name) });
+      if (existing) await mutate(host, write(portDeleteArgv(want.name)));
       return portConvergeArgv(spec(want), undefined, false);
     });
   } else {
-    await mutate(host, { argv: portConvergeArgv(spec(want), old && spec(old)) });
+    await mutate(host, write(portConvergeArgv(spec(want), old && spec(old))));
   }
   const cmds = await linkCommands(host, want, old);
   if (cmds.length === 0) return;
@@ -165,7 +165,7 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     const { host } = hostOf(old);
     const existing = findPort(await ovsState(host), old.name);
     if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
-    await mutate(host, { argv: portDeleteArgv(old.name) });
+    await mutate(host, write(portDeleteArgv(old.name)));
   });
 }
 export { remove as delete };

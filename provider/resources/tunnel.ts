@@ -2,7 +2,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { tunnelFromOptions, tunnelOptions, tunnelSchema, type TunnelInputs, type TunnelType } from "../schema/tunnel";
 import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { mutate, ovsState } from "../host/facts";
-import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step, write } from "./framework";
 
 /**
  * The life cycle shared by VxlanTunnel and GreTunnel: a port whose interface is of the tunnel type, with
@@ -80,7 +80,7 @@ export function tunnelProvider(type: TunnelType) {
       const want = parseInputs(schema, news);
       return step(KIND, want.name, want, async () => {
         const { host } = hostOf(want);
-        await mutate(host, { argv: portConvergeArgv(spec(want), spec(old)) });
+        await mutate(host, write(portConvergeArgv(spec(want), spec(old))));
         const port = findPort(await ovsState(host), want.name);
         if (!port) throw new Error(`tunnel port ${want.name} is missing right after it was updated`);
         return { outs: outputs(want, port) };
@@ -93,7 +93,7 @@ export function tunnelProvider(type: TunnelType) {
         const { host } = hostOf(old);
         const existing = findPort(await ovsState(host), old.name);
         if (!existing || portOwner(existing) !== old.owner) return;
-        await mutate(host, { argv: portDeleteArgv(old.name) });
+        await mutate(host, write(portDeleteArgv(old.name)));
       });
     },
   };

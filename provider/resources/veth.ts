@@ -20,7 +20,7 @@ import {
 } from "../ip/veth";
 import { isUp } from "../ip/ip";
 import { ipFamily } from "../ip/addr";
-import { query, writeThenRead, type Outcome } from "../ip/batch";
+import { query, writeThenRead, type Outcome } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
 import { UNKNOWN, assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
 

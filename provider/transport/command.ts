@@ -6,6 +6,15 @@ export interface RemoteCommand {
   stdin?: string;
   /** Exit codes that are not failures (e.g. `ip netns del` of a gone namespace is handled by the caller). */
   okCodes?: number[];
+  /** Changes nothing on the host: identical reads that meet in one round trip run once. */
+  read?: boolean;
+  /** How this command may be merged with others of its kind for the same host (see transport/coalesce.ts). */
+  merge?: MergeHint;
+  /**
+   * A read that runs after every other command of its round trip (only at the end of a submission): it sees
+   * every write that left with it, so its answer is the host's state after them.
+   */
+  afterAll?: boolean;
 }
 
 export interface CommandResult {
@@ -14,26 +23,40 @@ export interface CommandResult {
   code: number;
 }
 
+/**
+ * Commands with the same rule and key that meet in one round trip become ONE command (one ovs-vsctl
+ * transaction, one add-flows file). The rule lives with the tool it knows (provider/ovs/merge.ts); the
+ * transport only groups and fans results back.
+ */
+export interface MergeHint {
+  rule: MergeRule;
+  key: string;
+  /** What the rule needs to know about this member beyond its argv (e.g. its line in a flow file). */
+  payload?: unknown;
+}
+
+export interface MergeRule {
+  name: string;
+  merge(members: readonly RemoteCommand[]): RemoteCommand;
+  /**
+   * Each member's result, from the merged command's. undefined: the merged result cannot be attributed
+   * (it failed, or its output is ambiguous): the members are then run one by one, each as its own command.
+   */
+  split(merged: CommandResult, members: readonly RemoteCommand[]): CommandResult[] | undefined;
+}
+
 /** The text ssh2 sends for one command, with `sudo -n` for non-root users (never prompts, fails instead). */
 export function commandLine(argv: readonly string[], sudo: boolean): string {
   return sudo ? `sudo -n -- ${shellJoin(argv)}` : shellJoin(argv);
 }
 
 /**
- * Several commands in one round trip: a POSIX sh script (sent on stdin to `sh -s`, so its size is not bound by
- * ARG_MAX) that runs each command with its own stdout/stderr captured and prints them between markers that
- * carry a random nonce, so no command output can forge a boundary.
+ * Commands one after the other in one round trip (jobsScript, a wave each); with stopOnError the commands after
+ * the first failure do not run.
  */
 export function batchScript(commands: readonly RemoteCommand[], nonce: string, stopOnError: boolean): string {
-  if (!/^[A-Za-z0-9]{8,}$/.test(nonce)) throw new Error("batch nonce must be alphanumeric");
-  const lines = ["t=$(mktemp -d) || exit 97", `trap 'rm -rf "$t"' EXIT`, "export LC_ALL=C"];
-  commands.forEach((cmd, i) => {
-    const input = cmd.stdin === undefined ? "</dev/null" : `<<'POVS_IN_${nonce}'\n${stdinBody(cmd.stdin, nonce)}POVS_IN_${nonce}`;
-    lines.push(`${shellJoin(cmd.argv)} >"$t/o" 2>"$t/e" ${input}`);
-    lines.push(`r=$?; printf '\\n${nonce}:${i}:%d:out\\n' "$r"; cat "$t/o"; printf '\\n${nonce}:${i}:err\\n'; cat "$t/e"`);
-    if (stopOnError) lines.push(`[ "$r" -eq 0 ] || exit 0`);
-  });
-  return lines.join("\n") + "\n";
+  const stop = stopOnError ? { skipIf: "stop", onFail: ["stop"] } : {};
+  return jobsScript(commands.map((cmd) => [{ cmd, ...stop }]), nonce);
 }
 
 function stdinBody(text: string, nonce: string): string {
@@ -62,6 +85,51 @@ export function parseBatchOutput(stdout: string, nonce: string, count: number): 
     }
   }
   return results;
+}
+
+/** One command of a coalesced round trip, with the flags that make stop-on-error work across waves. */
+export interface ScriptJob {
+  cmd: RemoteCommand;
+  /** Do not run if this flag was raised (an earlier command of the same submission failed). */
+  skipIf?: string;
+  /** Flags to raise if this command fails. */
+  onFail?: readonly string[];
+}
+
+/**
+ * The script of one coalesced round trip (see transport/coalesce.ts), a POSIX sh script sent on stdin to
+ * `sh -s` (so its size is not bound by ARG_MAX). Each command's stdout/stderr is captured on its own and printed
+ * between markers that carry a random nonce, so no command output can forge a boundary. waves run one after the other, the jobs
+ * of a wave side by side (at most `parallel` at a time). Results are printed afterwards in job order (flat
+ * index over all waves), in the format parseBatchOutput reads; a skipped job prints nothing.
+ */
+export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: string, parallel = 16): string {
+  if (!/^[A-Za-z0-9]{8,}$/.test(nonce)) throw new Error("batch nonce must be alphanumeric");
+  const flagPath = (f: string) => {
+    if (!/^[a-z0-9]+$/.test(f)) throw new Error(`bad batch flag ${JSON.stringify(f)}`);
+    return `"$t/${f}"`;
+  };
+  const lines = ["t=$(mktemp -d) || exit 97", `trap 'rm -rf "$t"' EXIT`, "export LC_ALL=C"];
+  let i = 0;
+  for (const wave of waves) {
+    wave.forEach((job, j) => {
+      const cmd = job.cmd;
+      const input = cmd.stdin === undefined ? "</dev/null" : `<<'POVS_IN_${nonce}'\n${stdinBody(cmd.stdin, nonce)}POVS_IN_${nonce}`;
+      const raise = job.onFail?.length ? ` || : ${job.onFail.map((f) => `>${flagPath(f)}`).join(" ")}` : "";
+      lines.push("(");
+      if (job.skipIf) lines.push(`[ -e ${flagPath(job.skipIf)} ] && exit 0`);
+      lines.push(`${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" ${input}`);
+      lines.push(`r=$?; echo "$r" >"$t/r${i}"; [ "$r" -eq 0 ]${raise}`);
+      lines.push(") &");
+      if ((j + 1) % parallel === 0) lines.push("wait");
+      i++;
+    });
+    lines.push("wait");
+  }
+  for (let k = 0; k < i; k++) {
+    lines.push(`if [ -f "$t/r${k}" ]; then printf '\\n${nonce}:${k}:%s:out\\n' "$(cat "$t/r${k}")"; cat "$t/o${k}"; printf '\\n${nonce}:${k}:err\\n'; cat "$t/e${k}"; fi`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** `sh -s` (as root through sudo when needed) reading the batch script on stdin. */

@@ -11,7 +11,10 @@ export class RemoteCommandError extends Error {
     readonly signal?: string,
   ) {
     const status = signal ? `killed by ${signal}` : `exit code ${exitCode}`;
-    const detail = (stderr || stdout).trim();
+    // Some tools say why on stdout and only "it failed" on stderr (ovs-ofctl prints the switch's OpenFlow error
+    // on stdout): show both, stdout shortened.
+    const out = stdout.trim();
+    const detail = stderr.trim() ? `${stderr.trim()}${out ? `\n${out.length > 2000 ? `${out.slice(0, 2000)}...` : out}` : ""}` : out;
     super(redact(`on ${host}: command failed (${status}): ${command}${detail ? `\n${detail}` : ""}`));
     this.name = "RemoteCommandError";
   }

@@ -7,25 +7,57 @@ import { type Connection, type ProxyConnection, describeConnection, usesSudo } f
 import {
   type CommandResult,
   type RemoteCommand,
+  type ScriptJob,
   batchCommandLine,
-  batchScript,
   commandLine,
   describeCommand,
+  jobsScript,
   parseBatchOutput,
 } from "./command";
+import { HostQueue, type Outcome, type QueueOptions } from "./coalesce";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type HostKeyPolicy, verifyHostKey } from "./hostkeys";
 import { registerSecret } from "./redact";
 import { Semaphore } from "./semaphore";
+import { type HostCounters, hostCounters, noteActivity, trace, transportStats } from "./stats";
 
 /**
- * One SSH connection per (host, port, user, credentials), shared by every resource in the provider process.
+ * One SSH connection per (host, port, user, credentials), shared by every resource in the provider process,
+ * and one queue per host that coalesces what the engine's concurrent calls send (transport/coalesce.ts).
  * The provider process is long-lived and the engine calls it for many resources at once, so this state is
  * module-level on purpose.
  */
 
-/** Counters for tests and the benchmark. */
-export const transportStats = { connectionsOpened: 0, commandsRun: 0, roundTrips: 0 };
+/** Counters for tests and the benchmark (transport/stats.ts). */
+export { transportStats };
+
+/**
+ * PULUMI_OVS_NAIVE=1: what one hand-written remote command per object does, for the benchmark's baseline: a
+ * new SSH connection for every command, no coalescing, no shared reads (host/facts.ts). Read at call time.
+ */
+export function isNaive(): boolean {
+  return process.env.PULUMI_OVS_NAIVE === "1";
+}
+
+function envNumber(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v >= 0 && process.env[name] !== "" && process.env[name] !== undefined ? v : fallback;
+}
+
+/**
+ * Coalescing knobs (env, for experiments): a few ms of window, a large batch limit. One round trip out per
+ * host at a time: that is what makes a read-back a snapshot (transport/coalesce.ts).
+ */
+export function queueOptions(): QueueOptions {
+  return {
+    windowMs: envNumber("PULUMI_OVS_COALESCE_MS", 2),
+    maxBatch: Math.max(1, envNumber("PULUMI_OVS_MAX_BATCH", 512)),
+    maxInFlight: 1,
+  };
+}
+
+/** Jobs of one batch script that run at the same time on the host. */
+const SCRIPT_PARALLEL = Math.max(1, envNumber("PULUMI_OVS_SCRIPT_PARALLEL", 16));
 
 const hosts = new Map<string, SshHost>();
 
@@ -71,12 +103,16 @@ export class SshHost {
   private connecting?: Promise<Client>;
   private readonly channels: Semaphore;
   private readonly sudo: boolean;
+  private readonly queue: HostQueue;
+  private readonly counters: HostCounters;
   private inFlight = 0;
 
   constructor(private readonly conn: Connection) {
     this.label = describeConnection(conn);
     this.channels = new Semaphore(conn.maxChannels);
     this.sudo = usesSudo(conn);
+    this.counters = hostCounters(this.label);
+    this.queue = new HostQueue((jobs) => this.execJobs(jobs), queueOptions(), transportStats);
     registerSecret(conn.password);
     registerSecret(conn.privateKey);
     registerSecret(conn.privateKeyPassword);
@@ -85,10 +121,13 @@ export class SshHost {
     registerSecret(conn.proxy?.privateKeyPassword);
   }
 
-  /** Run one command; non-zero exit (not in okCodes) throws RemoteCommandError naming host, command, stderr. */
+  /**
+   * Run one command; non-zero exit (not in okCodes) throws RemoteCommandError naming host, command, stderr.
+   * It leaves with whatever else the engine's concurrent calls send to this host (one round trip).
+   */
   async run(cmd: RemoteCommand): Promise<CommandResult> {
-    const r = await this.exec(commandLine(cmd.argv, this.sudo), cmd.stdin, describeCommand(cmd));
-    transportStats.commandsRun++;
+    const [r] = isNaive() ? await this.runNaive([cmd], false) : await this.queue.submit([cmd], false);
+    if (!r) throw new Error(`on ${this.label}: command did not run: ${describeCommand(cmd)}`);
     if (r.code !== 0 && !(cmd.okCodes ?? []).includes(r.code)) {
       throw new RemoteCommandError(this.label, describeCommand(cmd), r.code, r.stdout, r.stderr);
     }
@@ -97,24 +136,60 @@ export class SshHost {
 
   /**
    * Run several commands in ONE round trip. Each result carries its own exit code (nothing throws for a
-   * failed command); with stopOnError the commands after the first failure do not run (undefined).
+   * failed command). With stopOnError the commands run in order and those after the first failure do not
+   * run (undefined); without it they are independent (no order is promised) and may merge with other callers'.
    */
   async runBatch(cmds: readonly RemoteCommand[], opts: { stopOnError?: boolean } = {}): Promise<(CommandResult | undefined)[]> {
     if (cmds.length === 0) return [];
-    if (cmds.length === 1 && !opts.stopOnError) {
-      const c = cmds[0];
+    if (isNaive()) return this.runNaive(cmds, !!opts.stopOnError);
+    if (opts.stopOnError) return this.queue.submit(cmds, true);
+    return Promise.all(cmds.map(async (c) => (await this.queue.submit([c], false))[0]));
+  }
+
+  /** The waves of one coalesced round trip: a lone command goes as itself, anything more as one script. */
+  private async execJobs(waves: readonly ScriptJob[][]): Promise<Outcome[]> {
+    noteActivity();
+    const count = waves.reduce((n, w) => n + w.length, 0);
+    const t0 = Date.now();
+    try {
+      return await this.execJobsNow(waves, count);
+    } finally {
+      trace({ host: this.label, ms: Date.now() - t0, waves: waves.map((w) => w.map((j) => j.cmd.argv.slice(0, 6).join(" ") + (j.cmd.stdin ? ` <${j.cmd.stdin.split("\n").length - 1} lines>` : ""))) });
+    }
+  }
+
+  private async execJobsNow(waves: readonly ScriptJob[][], count: number): Promise<Outcome[]> {
+    if (count === 1) {
+      const c = waves.flat()[0].cmd;
       const r = await this.exec(commandLine(c.argv, this.sudo), c.stdin, describeCommand(c));
-      transportStats.commandsRun++;
+      this.countCommands(1);
       return [r];
     }
     const nonce = crypto.randomBytes(9).toString("hex");
-    const script = batchScript(cmds, nonce, !!opts.stopOnError);
-    const r = await this.exec(batchCommandLine(this.sudo), script, `batch of ${cmds.length} commands`);
-    transportStats.commandsRun += cmds.length;
-    if (r.code !== 0) {
-      throw new RemoteCommandError(this.label, `batch of ${cmds.length} commands`, r.code, r.stdout, r.stderr);
+    const shown = `batch of ${count} commands`;
+    const r = await this.exec(batchCommandLine(this.sudo), jobsScript(waves, nonce, SCRIPT_PARALLEL), shown);
+    this.countCommands(count);
+    if (r.code !== 0) throw new RemoteCommandError(this.label, shown, r.code, r.stdout, r.stderr);
+    return parseBatchOutput(r.stdout, nonce, count);
+  }
+
+  private countCommands(n: number): void {
+    transportStats.commandsRun += n;
+    this.counters.commandsRun += n;
+  }
+
+  /** Naive mode: each command on its own new connection, one after the other. */
+  private async runNaive(cmds: readonly RemoteCommand[], stopOnError: boolean): Promise<Outcome[]> {
+    noteActivity();
+    const out: Outcome[] = new Array(cmds.length).fill(undefined);
+    for (let i = 0; i < cmds.length; i++) {
+      const c = cmds[i];
+      const r = await this.exec(commandLine(c.argv, this.sudo), c.stdin, describeCommand(c), true);
+      this.countCommands(1);
+      out[i] = r;
+      if (stopOnError && r.code !== 0) break;
     }
-    return parseBatchOutput(r.stdout, nonce, cmds.length);
+    return out;
   }
 
   /** A TCP stream to host:port opened through this host (a jump host's part in `ssh -J`). */
@@ -131,16 +206,20 @@ export class SshHost {
     this.connecting = undefined;
   }
 
-  /** Raw exec: one channel, returns whatever the command did. Reconnects once if the connection had dropped. */
-  private async exec(line: string, stdin: string | undefined, shown: string): Promise<CommandResult> {
+  /**
+   * Raw exec: one channel, returns whatever the command did. Reconnects once if the connection had dropped.
+   * `fresh`: on a new connection of its own, closed afterwards (naive mode).
+   */
+  private async exec(line: string, stdin: string | undefined, shown: string, fresh = false): Promise<CommandResult> {
     const release = await this.channels.acquire();
     this.inFlight++;
     try {
       for (let attempt = 0, refused = 0; ; attempt++) {
-        const client = await this.connect();
+        const client = fresh ? await this.dialWithRetries() : await this.connect();
         this.setRef(true);
         try {
           transportStats.roundTrips++;
+          this.counters.roundTrips++;
           return await this.execOn(client, line, stdin, shown);
         } catch (e) {
           const err = e as Error & { level?: string; commandStarted?: boolean };
@@ -157,6 +236,8 @@ export class SshHost {
           if (err instanceof RemoteTimeoutError) throw err;
           if (!err.commandStarted) throw new ConnectionError(this.label, err.message);
           throw err;
+        } finally {
+          if (fresh) client.end();
         }
       }
     } finally {
@@ -220,7 +301,7 @@ export class SshHost {
     let last: Error | undefined;
     for (let i = 0; i < this.conn.dialErrorLimit; i++) {
       try {
-        return await dial(this.conn, this.label, (c) => {
+        return await dial(this.conn, this.label, this.counters, (c) => {
           if (this.client === c) this.client = undefined;
         });
       } catch (e) {
@@ -255,7 +336,7 @@ function hostKeyPolicy(c: ProxyConnection): HostKeyPolicy {
 }
 
 /** Open one authenticated connection (through the jump host, if any), verifying the host key. */
-async function dial(conn: Connection, label: string, onClose: (c: Client) => void): Promise<Client> {
+async function dial(conn: Connection, label: string, counters: HostCounters, onClose: (c: Client) => void): Promise<Client> {
   let sock: NodeJS.ReadableStream | undefined;
   if (conn.proxy) {
     const jump = hostFor({ ...conn.proxy, proxy: undefined } as Connection);
@@ -286,6 +367,7 @@ async function dial(conn: Connection, label: string, onClose: (c: Client) => voi
     };
     client.once("ready", () => {
       transportStats.connectionsOpened++;
+      counters.connectionsOpened++;
       client.removeAllListeners("error");
       client.on("error", () => undefined); // later errors surface through 'close' and the next exec
       resolve(client);

@@ -1,0 +1,238 @@
+import type { CommandResult, RemoteCommand, ScriptJob } from "./command";
+
+/**
+ * Per-host coalescing. The engine calls the provider once per resource, many at a time; everything those
+ * calls send to one host within a short window (or while the previous round trip is still out) leaves as ONE
+ * round trip, a script run in waves:
+ *
+ *   wave k        the k-th command of every submission (a submission is an ordered list of commands: with
+ *                 stopOnError, a failure skips the rest of its list). In wave 0, commands that merge (ovs-vsctl
+ *                 writes, flow files) become one command per kind; in every wave identical reads run once.
+ *   final wave    reads marked `afterAll`: they see every write of the round trip, so what they return is the
+ *                 host's state after it (host/facts.ts keeps it as the snapshot for the next reads).
+ *
+ * Commands of one wave run side by side: they come from resources the engine runs concurrently, so none
+ * waits for another. A merged command that fails cannot say which member was at fault, so its members run
+ * again alone (one more round trip); each then fails or succeeds on its own. A failed ovs-vsctl transaction
+ * changed nothing, a failed `--bundle` flow file neither: the retry applies the good members and names the bad.
+ */
+
+/** What one command did; undefined: it did not run (a stop-on-error submission stopped before it). */
+export type Outcome = CommandResult | undefined;
+
+/** Runs the waves of one round trip and returns the results of all their jobs, in order (flat). */
+export type Executor = (waves: readonly ScriptJob[][]) => Promise<Outcome[]>;
+
+export interface Submission {
+  cmds: readonly RemoteCommand[];
+  stopOnError: boolean;
+}
+
+interface Slot {
+  sub: number;
+  stage: number;
+}
+
+/** How one job's result maps back to submissions. */
+export type Route =
+  | { kind: "direct"; slot: Slot }
+  /** One command merged from stage-0 commands (same rule and key). */
+  | { kind: "merged"; slots: Slot[] }
+  /** One read that several submissions asked for. */
+  | { kind: "shared"; slots: Slot[] };
+
+export interface Plan {
+  waves: ScriptJob[][];
+  /** Per wave, per job. */
+  routes: Route[][];
+}
+
+const flag = (sub: number) => `f${sub}`;
+
+function readKey(cmd: RemoteCommand): string | undefined {
+  return cmd.read && !cmd.merge ? JSON.stringify([cmd.argv, cmd.stdin ?? null, cmd.okCodes ?? null, !!cmd.afterAll]) : undefined;
+}
+
+/** Whether a failure of this submission's command at `stage` must skip later commands of it. */
+function stopsLater(s: Submission, stage: number): boolean {
+  return s.stopOnError && stage < s.cmds.length - 1;
+}
+
+/** Pure: the waves of one round trip. With `merge` false (the retry of failed merges) nothing merges; reads are still shared. */
+export function plan(subs: readonly Submission[], merge = true): Plan {
+  for (const s of subs) {
+    const first = s.cmds.findIndex((c) => c.afterAll);
+    if (first >= 0 && s.cmds.slice(first).some((c) => !c.afterAll)) throw new Error("afterAll reads must end their submission");
+  }
+  const afterAll = subs.some((s) => s.cmds.some((c) => c.afterAll));
+  const stages = Math.max(0, ...subs.map((s) => s.cmds.filter((c) => !c.afterAll).length));
+  const waveCount = stages + (afterAll ? 1 : 0);
+  const waves: ScriptJob[][] = Array.from({ length: waveCount }, () => []);
+  const routes: Route[][] = Array.from({ length: waveCount }, () => []);
+  // Per wave: groups by merge key / read key, in order of first appearance.
+  const groups = Array.from({ length: waveCount }, () => new Map<string, Slot[]>());
+  const order: (string | Slot)[][] = Array.from({ length: waveCount }, () => []);
+  subs.forEach((s, sub) => {
+    let w = 0;
+    s.cmds.forEach((cmd, stage) => {
+      const wave = cmd.afterAll ? waveCount - 1 : w++;
+      const slot = { sub, stage };
+      const mk = merge && stage === 0 && cmd.merge ? `m${cmd.merge.rule.name}\0${cmd.merge.key}` : undefined;
+      const key = mk ?? readKey(cmd);
+      if (key === undefined) return order[wave].push(slot);
+      const g = groups[wave];
+      if (!g.has(key)) (g.set(key, []), order[wave].push(key));
+      g.get(key)!.push(slot);
+    });
+  });
+  const cmdOf = (x: Slot) => subs[x.sub].cmds[x.stage];
+  const stopFlags = (slots: Slot[]) => slots.filter((x) => stopsLater(subs[x.sub], x.stage)).map((x) => flag(x.sub));
+  // Later commands of a stop-on-error submission run only while it has not failed.
+  const skipFlag = (x: Slot) => (x.stage > 0 && subs[x.sub].stopOnError ? flag(x.sub) : undefined);
+  order.forEach((items, wave) => {
+    for (const item of items) {
+      if (typeof item !== "string") {
+        waves[wave].push({ cmd: cmdOf(item), skipIf: skipFlag(item), onFail: stopFlags([item]) });
+        routes[wave].push({ kind: "direct", slot: item });
+        continue;
+      }
+      const slots = groups[wave].get(item)!;
+      const first = cmdOf(slots[0]);
+      if (slots.length === 1) {
+        waves[wave].push({ cmd: first, skipIf: skipFlag(slots[0]), onFail: stopFlags(slots) });
+        routes[wave].push({ kind: "direct", slot: slots[0] });
+      } else if (item.startsWith("m")) {
+        waves[wave].push({ cmd: first.merge!.rule.merge(slots.map(cmdOf)), onFail: stopFlags(slots) });
+        routes[wave].push({ kind: "merged", slots });
+      } else {
+        // A shared read runs whatever its askers did before (a read changes nothing).
+        waves[wave].push({ cmd: first, onFail: stopFlags(slots) });
+        routes[wave].push({ kind: "shared", slots });
+      }
+    }
+  });
+  return { waves, routes };
+}
+
+/**
+ * Pure: results per submission from one round trip's flat results. Submissions with a member of a merged
+ * command whose result cannot be attributed are listed in `retry` (to run again alone, whole).
+ */
+export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outcome[]): { results: Outcome[][]; retry: number[] } {
+  const results: Outcome[][] = subs.map((s) => new Array(s.cmds.length).fill(undefined));
+  const retry = new Set<number>();
+  let at = 0;
+  p.routes.forEach((wave) => {
+    for (const route of wave) {
+      const r = flat[at++];
+      if (route.kind === "direct") results[route.slot.sub][route.slot.stage] = r;
+      else if (route.kind === "shared") for (const x of route.slots) results[x.sub][x.stage] = r;
+      else {
+        const members = route.slots.map((x) => subs[x.sub].cmds[x.stage]);
+        const split = r ? members[0].merge!.rule.split(r, members) : undefined;
+        if (split && split.length === members.length) route.slots.forEach((x, k) => (results[x.sub][x.stage] = split[k]));
+        else for (const x of route.slots) retry.add(x.sub);
+      }
+    }
+  });
+  // A shared read also answers askers that had stopped: stop-on-error means nothing after a failure.
+  subs.forEach((s, i) => {
+    if (!s.stopOnError) return;
+    const stop = results[i].findIndex((r) => r === undefined || r.code !== 0);
+    if (stop >= 0) results[i].fill(undefined, stop + 1);
+  });
+  return { results, retry: [...retry].sort((a, b) => a - b) };
+}
+
+export interface QueueOptions {
+  /** How long the first submission waits for company (ms). */
+  windowMs: number;
+  /** Flush at once when this many submissions wait. */
+  maxBatch: number;
+  /**
+   * Round trips out at the same time. 1 (the default) is what makes an `afterAll` read a snapshot of the host:
+   * no other round trip of ours can change it meanwhile. Those that arrive meanwhile leave together next.
+   */
+  maxInFlight: number;
+}
+
+export interface QueueStats {
+  batches: number;
+  submissions: number;
+  mergedCommands: number;
+  mergedMembers: number;
+  mergeRetries: number;
+  sharedReads: number;
+}
+
+interface Pending extends Submission {
+  resolve(r: Outcome[]): void;
+  reject(e: unknown): void;
+}
+
+/** One host's queue: submissions in, one round trip per flush out. */
+export class HostQueue {
+  private waiting: Pending[] = [];
+  private timer?: NodeJS.Timeout;
+  private inFlight = 0;
+
+  constructor(private readonly exec: Executor, private readonly opts: QueueOptions, private readonly stats?: QueueStats) {}
+
+  submit(cmds: readonly RemoteCommand[], stopOnError: boolean): Promise<Outcome[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ cmds, stopOnError, resolve, reject });
+      if (this.stats) this.stats.submissions++;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.waiting.length >= this.opts.maxBatch) return this.flush();
+    // While a round trip is out, whatever arrives leaves with the next one (no timer needed).
+    if (this.inFlight >= this.opts.maxInFlight || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.opts.windowMs);
+  }
+
+  private flush(): void {
+    if (this.waiting.length === 0 || this.inFlight >= this.opts.maxInFlight) return;
+    if (this.timer) (clearTimeout(this.timer), (this.timer = undefined));
+    const batch = this.waiting.splice(0, this.opts.maxBatch);
+    this.inFlight++;
+    void this.runBatch(batch).finally(() => {
+      this.inFlight--;
+      // Those that queued meanwhile have waited long enough: go now.
+      if (this.waiting.length > 0) this.flush();
+    });
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    try {
+      const p = plan(batch);
+      if (this.stats) this.count(p);
+      const { results, retry } = fanOut(batch, p, await this.exec(p.waves));
+      if (retry.length > 0) {
+        if (this.stats) this.stats.mergeRetries++;
+        // The members alone, each whole and unmerged, side by side in one more round trip.
+        const subs = retry.map((s) => batch[s]);
+        const alone = plan(subs, false);
+        const again = fanOut(subs, alone, await this.exec(alone.waves)).results;
+        retry.forEach((s, k) => (results[s] = again[k]));
+      }
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+  }
+
+  private count(p: Plan): void {
+    const s = this.stats!;
+    s.batches++;
+    for (const r of p.routes.flat()) {
+      if (r.kind === "merged") (s.mergedCommands++, (s.mergedMembers += r.slots.length));
+      if (r.kind === "shared") s.sharedReads += r.slots.length - 1;
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
+import { HostQueue, type Outcome, fanOut, plan } from "../../provider/transport/coalesce";
+import { flowFileRule, parseFlowsRule, vsctlRule, vsctlWrite } from "../../provider/ovs/merge";
+import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
+import { vsctl } from "../../provider/ovs/vsctl";
+
+const nonce = "abcdef0123456789";
+const ALL = "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15";
+const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+
+function runLocally(script: string): string {
+  return execFileSync("sh", ["-s"], { input: script, encoding: "utf8" });
+}
+
+const job = (argv: string[], extra: Partial<ScriptJob> = {}, stdin?: string): ScriptJob => ({ cmd: { argv, stdin }, ...extra });
+
+describe("jobs script (one round trip of many callers)", () => {
+  it("runs a wave's jobs side by side, waves in order, results in job order", () => {
+    const waves: ScriptJob[][] = [
+      [job(["sh", "-c", "sleep 0.3; echo slow >$0", "/dev/stdout"]), job(["sh", "-c", "echo oops >&2; exit 3"], { onFail: ["f1"] }), job(["cat"], {}, "from stdin\n")],
+      [job(["echo", "skipped"], { skipIf: "f1" }), job(["echo", "after"], { skipIf: "f2" })],
+    ];
+    const t0 = Date.now();
+    const res = parseBatchOutput(runLocally(jobsScript(waves, nonce, 16)), nonce, 5);
+    expect(res).toEqual([
+      { stdout: "slow\n", stderr: "", code: 0 },
+      { stdout: "", stderr: "oops\n", code: 3 },
+      { stdout: "from stdin\n", stderr: "", code: 0 },
+      undefined,
+      { stdout: "after\n", stderr: "", code: 0 },
+    ]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it("runs at most `parallel` jobs at a time, and a wave only after the one before", () => {
+    const waves: ScriptJob[][] = [Array.from({ length: 4 }, () => job(["sleep", "0.2"])), [job(["sleep", "0.2"])]];
+    const t0 = Date.now();
+    parseBatchOutput(runLocally(jobsScript(waves, nonce, 2)), nonce, 5);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(580); // two waves of two, then one
+  });
+
+  it("keeps hostile arguments and stdin literal, and removes its temporary directory", () => {
+    const evil = "$(id) `id` ; | && '\" \n POVS_IN_x";
+    const waves: ScriptJob[][] = [[job(["printf", "%s", evil]), job(["cat"], {}, evil)], [job(["sh", "-c", 'echo "$0"', "x"])]];
+    const out = runLocally(jobsScript(waves, nonce) + 'echo "TMP=$t"\n');
+    const res = parseBatchOutput(out.slice(0, out.lastIndexOf("TMP=")), nonce, 3);
+    const tmp = out.slice(out.lastIndexOf("TMP=") + 4).trim();
+    expect(tmp).toMatch(/^\/tmp\//);
+    expect(fs.existsSync(tmp)).toBe(false);
+    expect(res[0]?.stdout).toBe(evil);
+    expect(res[1]?.stdout).toBe(`${evil}\n`);
+    // The EXIT trap is the outer shell's: a finished job must not remove the directory the others still write.
+    expect(res[2]?.stdout).toBe("x\n");
+  });
+
+  it("refuses flag names it would have to quote", () => {
+    expect(() => jobsScript([[job(["true"], { skipIf: "a;b" })]], nonce)).toThrow(/bad batch flag/);
+  });
+});
+
+describe("merge rules", () => {
+  it("chains ovs-vsctl writes into one transaction, each member after a --", () => {
+    const a = vsctlWrite(vsctl(["--may-exist", "add-br", "b1"], ["set", "Bridge", "b1", "datapath_type=netdev"]));
+    const b = vsctlWrite(vsctl(["add-port", "b1", "p1"]));
+    expect(vsctlRule.merge([a, b]).argv).toEqual(["ovs-vsctl", "--timeout=30", "--may-exist", "add-br", "b1", "--", "set", "Bridge", "b1", "datapath_type=netdev", "--", "add-port", "b1", "p1"]);
+    expect(vsctlRule.split(ok(), [a, b])).toEqual([ok(), ok()]);
+    expect(vsctlRule.split({ code: 1, stdout: "", stderr: "ovs-vsctl: no bridge named nope\n" }, [a, b])).toBeUndefined();
+    expect(() => vsctlWrite(["ovs-vsctl", "--format=json", "list", "Bridge"])).toThrow(/not an ovs-vsctl write/);
+  });
+
+  it("puts flow adds and strict deletes of one bridge into one add-flows file", () => {
+    const add = addFlowMergeable("br0", ALL, "cookie=0x1,table=0,priority=5,actions=drop");
+    const del = delFlowStrictCommand("br0", ALL, 2n, 0, 6, "tcp,tp_dst=80");
+    expect(add.merge!.key).toBe(del.merge!.key);
+    expect(addFlowMergeable("br1", ALL, "x").merge!.key).not.toBe(add.merge!.key);
+    const merged = flowFileRule.merge([add, del]);
+    expect(merged.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--bundle", "add-flows", "br0", "-"]);
+    expect(merged.stdin).toBe("cookie=0x1,table=0,priority=5,actions=drop\ndelete_strict cookie=0x2/-1,table=0,priority=6,tcp,tp_dst=80\n");
+    // Alone, the delete is still the plain strict del-flows the unit tests of FlowEntry know.
+    expect(del.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--strict", "del-flows", "br0", "cookie=0x2/-1,table=0,priority=6,tcp,tp_dst=80"]);
+    // OpenFlow 1.0 only: no bundles.
+    expect(flowFileRule.merge([addFlowMergeable("br0", "OpenFlow10", "a"), addFlowMergeable("br0", "OpenFlow10", "b")]).argv).not.toContain("--bundle");
+  });
+
+  it("splits parse-flows output back into one parse-flow answer per member, or gives up", () => {
+    const m = [parseFlowCommand(ALL, "table=0,priority=10,tcp,tp_dst=5,actions=drop"), parseFlowCommand(ALL, "table=3,priority=11,ip,actions=NORMAL")];
+    const merged = parseFlowsRule.merge(m);
+    expect(merged).toMatchObject({ argv: ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flows", "-"], read: true });
+    expect(merged.stdin).toBe("table=0,priority=10,tcp,tp_dst=5,actions=drop\ntable=3,priority=11,ip,actions=NORMAL\n");
+    const out = [
+      "usable protocols: OXM,OpenFlow10+table_id,NXM+table_id,OpenFlow11",
+      "chosen protocol: OpenFlow10+table_id",
+      "OFPT_FLOW_MOD (xid=0x1): ADD priority=10,tcp,tp_dst=5 actions=drop",
+      "OFPT_FLOW_MOD (xid=0x2): ADD table:3 priority=11,ip actions=NORMAL",
+      "",
+    ].join("\n");
+    const split = parseFlowsRule.split(ok(out), m)!;
+    expect(split[1].stdout).toBe("usable protocols: OXM,OpenFlow10+table_id,NXM+table_id,OpenFlow11\nchosen protocol: OpenFlow10+table_id\nOFPT_FLOW_MOD (xid=0x2): ADD table:3 priority=11,ip actions=NORMAL\n");
+    // A failure, a warning that belongs to one member, or a missing line: ask each member alone.
+    expect(parseFlowsRule.split({ code: 1, stdout: "", stderr: "ovs-ofctl: -:2: unknown keyword bogus\n" }, m)).toBeUndefined();
+    expect(parseFlowsRule.split({ code: 0, stdout: out, stderr: "normalization changed ofp_match, details:\n" }, m)).toBeUndefined();
+    expect(parseFlowsRule.split(ok(out.split("\n").slice(0, 3).join("\n")), m)).toBeUndefined();
+  });
+});
+
+describe("planning one round trip", () => {
+  const w = (name: string) => vsctlWrite(vsctl(["add-port", "br0", name]));
+  const read = (argv: string[], afterAll = false): RemoteCommand => ({ argv, read: true, afterAll });
+  const argvOf = (p: ReturnType<typeof plan>) => p.waves.map((wave) => wave.map((j) => j.cmd.argv.join(" ")));
+
+  it("merges stage-0 writes, shares identical reads, runs later stages in later waves and afterAll reads last", () => {
+    const subs = [
+      { cmds: [w("p1"), read(["ovs-vsctl", "list"], true)], stopOnError: true },
+      { cmds: [read(["ovs-vsctl", "list"])], stopOnError: false },
+      { cmds: [{ argv: ["ip", "link", "add", "x"] }, { argv: ["ip", "link", "set", "x", "up"] }], stopOnError: true },
+      { cmds: [w("p2"), read(["ovs-vsctl", "list"], true)], stopOnError: true },
+      { cmds: [read(["ovs-vsctl", "list"])], stopOnError: false },
+      { cmds: [{ argv: ["echo", "not a read"] }], stopOnError: false },
+      { cmds: [{ argv: ["echo", "not a read"] }], stopOnError: false },
+    ];
+    const p = plan(subs);
+    expect(argvOf(p)).toEqual([
+      ["ovs-vsctl --timeout=30 add-port br0 p1 -- add-port br0 p2", "ovs-vsctl list", "ip link add x", "echo not a read", "echo not a read"],
+      ["ip link set x up"],
+      ["ovs-vsctl list"],
+    ]);
+    // A failed merged write stops both its members; the ip link set runs only if ip link add worked.
+    expect(p.waves[0][0].onFail).toEqual(["f0", "f3"]);
+    expect(p.waves[0][2].onFail).toEqual(["f2"]);
+    expect(p.waves[1][0].skipIf).toBe("f2");
+    const flat: Outcome[] = [ok(), ok("before"), ok(), ok("1"), ok("2"), { code: 2, stdout: "", stderr: "no" }, ok("after")];
+    const { results, retry } = fanOut(subs, p, flat);
+    expect(retry).toEqual([]);
+    expect(results[0]).toEqual([ok(), ok("after")]);
+    expect(results[3]).toEqual([ok(), ok("after")]);
+    expect(results[1]).toEqual([ok("before")]);
+    expect(results[4]).toEqual([ok("before")]);
+    expect(results[2]).toEqual([ok(), { code: 2, stdout: "", stderr: "no" }]);
+    expect(results[5]).toEqual([ok("1")]);
+    expect(results[6]).toEqual([ok("2")]);
+  });
+
+  it("a failed merged write sends its submissions to a retry, whole; a shared read answers nothing after a failure", () => {
+    const subs = [
+      { cmds: [w("p1"), read(["ovs-vsctl", "list"], true)], stopOnError: true },
+      { cmds: [w("p2"), read(["ovs-vsctl", "list"], true)], stopOnError: true },
+      { cmds: [{ argv: ["true"] }], stopOnError: false },
+    ];
+    const p = plan(subs);
+    const { results, retry } = fanOut(subs, p, [{ code: 1, stdout: "", stderr: "ovs-vsctl: no bridge named br0" }, ok(), ok("state")]);
+    expect(retry).toEqual([0, 1]);
+    expect(results[2]).toEqual([ok()]);
+    // The retry: each write alone (no merging), the read-back still shared and still last.
+    expect(argvOf(plan([subs[0], subs[1]], false))).toEqual([["ovs-vsctl --timeout=30 add-port br0 p1", "ovs-vsctl --timeout=30 add-port br0 p2"], ["ovs-vsctl list"]]);
+    const again = fanOut([subs[0], subs[1]], plan([subs[0], subs[1]], false), [ok(), { code: 1, stdout: "", stderr: "no bridge" }, ok("state")]).results;
+    expect(again).toEqual([[ok(), ok("state")], [{ code: 1, stdout: "", stderr: "no bridge" }, undefined]]);
+  });
+
+  it("a lone mergeable command runs as itself; afterAll reads must end their submission", () => {
+    const subs = [{ cmds: [w("p1")], stopOnError: false }];
+    expect(plan(subs).waves[0][0].cmd).toBe(subs[0].cmds[0]);
+    expect(() => plan([{ cmds: [read(["a"], true), w("p")], stopOnError: true }])).toThrow(/must end/);
+  });
+});
+
+/** An executor that records the round trips and answers like a host where bridge "nope" does not exist. */
+function fakeHost(delayMs = 20) {
+  const trips: ScriptJob[][][] = [];
+  const exec = async (waves: readonly ScriptJob[][]): Promise<Outcome[]> => {
+    trips.push([...waves]);
+    await new Promise((r) => setTimeout(r, delayMs));
+    // A merged transaction with a bad member fails as a whole, like OVSDB.
+    return waves.flat().map((j) => (j.cmd.argv.includes("nope") ? { code: 1, stdout: "", stderr: `ovs-vsctl: no bridge named nope\n` } : ok(j.cmd.argv.join(" "))));
+  };
+  return { trips, exec };
+}
+
+describe("HostQueue", () => {
+  const opts = { windowMs: 5, maxBatch: 512, maxInFlight: 1 };
+  const port = (br: string, p: string) => vsctlWrite(vsctl(["add-port", br, p]));
+
+  it("sends what arrives within the window as one round trip, and what arrives meanwhile as the next", async () => {
+    const { trips, exec } = fakeHost(30);
+    const q = new HostQueue(exec, opts);
+    const first = Array.from({ length: 30 }, (_, i) => q.submit([port("br0", `p${i}`)], false));
+    await new Promise((r) => setTimeout(r, 15)); // the first round trip is out now
+    const second = Array.from({ length: 30 }, (_, i) => q.submit([port("br0", `q${i}`)], false));
+    const all = await Promise.all([...first, ...second]);
+    expect(trips).toHaveLength(2);
+    expect(trips.map((t) => t.flat().length)).toEqual([1, 1]); // one transaction each
+    expect(all.every((r) => r[0]?.code === 0)).toBe(true);
+  });
+
+  it("flushes early when the batch is large", async () => {
+    const { trips, exec } = fakeHost(1);
+    const q = new HostQueue(exec, { windowMs: 10_000, maxBatch: 4, maxInFlight: 4 });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => q.submit([{ argv: ["echo", String(i)] }], false)));
+    expect(trips.map((t) => t.flat().length)).toEqual([4, 4]);
+  });
+
+  it("a failing member is named by its own result; the others are applied (two round trips)", async () => {
+    const { trips, exec } = fakeHost(5);
+    const stats = { batches: 0, submissions: 0, mergedCommands: 0, mergedMembers: 0, mergeRetries: 0, sharedReads: 0 };
+    const q = new HostQueue(exec, opts, stats);
+    const rs = await Promise.all(["br0", "br0", "nope", "br0"].map((br, i) => q.submit([port(br, `p${i}`)], false)));
+    expect(rs.map((r) => r[0]?.code)).toEqual([0, 0, 1, 0]);
+    expect(rs[2][0]?.stderr).toMatch(/no bridge named nope/);
+    expect(trips).toHaveLength(2);
+    expect(trips[0].flat()).toHaveLength(1); // the merged transaction
+    expect(trips[1].flat().map((j) => j.cmd.argv.slice(2).join(" "))).toEqual(["add-port br0 p0", "add-port br0 p1", "add-port nope p2", "add-port br0 p3"]);
+    expect(stats).toMatchObject({ batches: 1, submissions: 4, mergedCommands: 1, mergedMembers: 4, mergeRetries: 1 });
+  });
+
+  it("a transport failure rejects every submission of that round trip", async () => {
+    const q = new HostQueue(async () => Promise.reject(new Error("connection lost")), opts);
+    const rs = await Promise.allSettled([q.submit([{ argv: ["a"] }], false), q.submit([{ argv: ["b"] }], false)]);
+    expect(rs.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+
+  it("keeps at most maxInFlight round trips out", async () => {
+    let out = 0;
+    let peak = 0;
+    const exec = async (waves: readonly ScriptJob[][]): Promise<Outcome[]> => {
+      peak = Math.max(peak, ++out);
+      await new Promise((r) => setTimeout(r, 10));
+      out--;
+      return waves.flat().map(() => ok());
+    };
+    const q = new HostQueue(exec, { windowMs: 0, maxBatch: 1, maxInFlight: 2 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => q.submit([{ argv: ["echo", String(i)] }], false)));
+    expect(peak).toBe(2);
+  });
+});
