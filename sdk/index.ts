@@ -14,3 +14,5 @@ export { VethPair, type VethPairArgs } from "./veth";
 export { ContainerAttachment, type ContainerAttachmentArgs } from "./components/containerAttachment";
 export { TunnelMesh, type TunnelMeshArgs, type MeshHost } from "./components/tunnelMesh";
 export { topologyFromState, toMermaid, toSvg, type Topology } from "./topology";
+export { Route, type RouteArgs } from "./route";
+export { NatRule, type NatRuleArgs } from "./nat";

@@ -1,0 +1,156 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { RemoteCommand } from "../transport/command";
+import type { SshHost } from "../transport/pool";
+import { natInputKeys, natSchema, type NatInputs } from "../schema/nat";
+import { addArgv, checkCmd, deleteArgv, describeRule, isNoNamespace, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
+import { missingTool } from "../ip/batch";
+import { query, writeThenRead, type Outcome } from "../host/facts";
+import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+
+/**
+ * NatRule: one iptables nat rule (`iptables -t nat -A POSTROUTING -s NET ! -d NET -o DEV -j MASQUERADE`) in
+ * the host or a named namespace. Ours carry `-m comment --comment pulumi-ovs-owner=<hash of the owner>`;
+ * only rules with that comment are ever deleted, each by its exact listed text. `iptables -C` answers "is
+ * exactly this rule there". This module's exports are the dynamic provider.
+ */
+
+const KIND = "NatRule";
+const rules = { replaceKeys: ["namespace", "chain"], identityKeys: ["namespace", "chain"] };
+
+/** Fields that make up the rule itself (what `iptables -S` shows). */
+const RULE_FIELDS = ["source", "destination", "inInterface", "outInterface", "protocol", "destinationPort", "jump", "toSource", "toDestination"] as const;
+
+export interface NatOutputs extends NatInputs {
+  /** The rule as iptables lists it (options after `-A CHAIN`), when a refresh found it differing from the declared one. */
+  liveRule?: string[];
+}
+
+export interface NatLive {
+  /** Our rules (by comment) in the chain, as listed. */
+  ours: ListedRule[];
+  /** Exactly the declared rule with our comment is there. */
+  exact: boolean;
+  /** The declared rule without any comment is there (made by hand, e.g. the seed's own command). */
+  foreignTwin: boolean;
+}
+
+function probeCmds(want: NatInputs): RemoteCommand[] {
+  return [listCmd(want.namespace, want.chain), checkCmd(want, ownerComment(want.owner)), checkCmd(want, undefined)];
+}
+
+function failure(what: string, r: Outcome): Error {
+  if (missingTool(r)) return new Error(`required tool missing on the host: ${r!.stderr.trim()}`);
+  return new Error(`${what} failed${r ? ` (exit code ${r.code}): ${r.stderr.trim()}` : ": did not run"}`);
+}
+
+/**
+ * `iptables -C`: 0 there, 1 not there; anything else is an error, not an answer. Not run (a read-back stops
+ * at the first -C that says "not there") counts as not there.
+ */
+function checked(r: Outcome): boolean {
+  if (r === undefined || r.code === 1) return false;
+  if (r.code === 0) return true;
+  throw failure("iptables -C", r);
+}
+
+/** What the chain holds for this rule; undefined when its namespace is gone. */
+export function parseProbe(results: readonly Outcome[], want: NatInputs): NatLive | undefined {
+  const [list, exact, twin] = results;
+  if (list?.code !== 0) {
+    if (want.namespace && list && isNoNamespace(list.stderr)) return undefined;
+    throw failure(`iptables -t nat -S ${want.chain}`, list);
+  }
+  const comment = ownerComment(want.owner);
+  return { ours: parseList(list.stdout).filter((r) => r.comment === comment), exact: checked(exact), foreignTwin: checked(twin) };
+}
+
+/** Declared inputs with the rule fields the host has instead (the rule as listed, in input form). */
+export function liveInputs(declared: NatInputs, listed: ListedRule): NatInputs {
+  const parsed = parseRuleArgs(listed.args);
+  const rest = Object.fromEntries(Object.entries(declared).filter(([k]) => !(RULE_FIELDS as readonly string[]).includes(k)));
+  const fields = Object.fromEntries(RULE_FIELDS.map((k) => [k, parsed[k]]));
+  return compact({ ...rest, ...fields } as NatInputs);
+}
+
+/**
+ * Writes that leave exactly one rule with our comment in the chain, the declared one: none when that is
+ * already so; otherwise delete every rule of ours (by its listed text) and add the declared one. `creating`:
+ * an unmarked identical rule is someone else's unless the user says adopt (then it is swapped for ours).
+ */
+export function natWrites(want: NatInputs, live: NatLive, creating: boolean): RemoteCommand[] {
+  if (live.exact && live.ours.length === 1) return [];
+  const adopted: RemoteCommand[] = [];
+  if (creating && live.foreignTwin) {
+    assertOwnable(KIND, describeRule(want), undefined, want.owner, want.adopt);
+    adopted.push({ argv: deleteArgv(want.namespace, want.chain, ruleArgs(want, undefined)) });
+  }
+  const stale = live.ours.map((r) => ({ argv: deleteArgv(want.namespace, r.chain, r.args) }));
+  return [...adopted, ...stale, { argv: addArgv(want, ownerComment(want.owner)) }];
+}
+
+async function probe(host: SshHost, want: NatInputs): Promise<NatLive | undefined> {
+  return parseProbe(await query(host, probeCmds(want)), want);
+}
+
+/** Probe (1 round trip), then writes + read-back (1 round trip). */
+async function converge(host: SshHost, want: NatInputs, creating: boolean): Promise<void> {
+  const live = await probe(host, want);
+  if (!live) throw new Error(`namespace ${want.namespace} does not exist on the host: create it first, e.g. with a NetNamespace`);
+  const after = parseProbe(await writeThenRead(host, natWrites(want, live, creating), probeCmds(want)), want);
+  if (!after?.exact || after.ours.length !== 1) throw new Error("the rule is not in the chain as declared right after it was written");
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+  return checkInputs(natSchema, news);
+}
+
+export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
+  const d = diffInputs(natInputKeys, rules, olds, news);
+  // A refresh that found our rule altered in a way the fields cannot show (options this model does not cover).
+  if (!d.changes && Array.isArray(olds.liveRule)) return { ...d, changes: true };
+  return d;
+}
+
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const want = parseInputs(natSchema, raw);
+  return step(KIND, describeRule(want), want, async () => {
+    const { host, conn } = hostOf(want);
+    await converge(host, want, true);
+    const key = ownerComment(want.owner).split("=")[1];
+    return { id: `${conn.host}/nat/${want.namespace ?? "-"}/${want.chain}/${key}`, outs: compact(want) };
+  });
+}
+
+export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
+  const declared = parseInputs(natSchema, props);
+  return step(KIND, describeRule(declared), declared, async () => {
+    const { host } = hostOf(declared);
+    const live = await probe(host, declared);
+    if (!live || live.ours.length === 0) return {}; // gone: the engine drops it, up adds it again
+    if (live.exact) return { id, props: compact(declared), inputs: compact(declared) };
+    const inputs = liveInputs(declared, live.ours[0]);
+    return { id, props: { ...inputs, liveRule: live.ours[0].args }, inputs };
+  });
+}
+
+export async function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+  const want = parseInputs(natSchema, news);
+  return step(KIND, describeRule(want), want, async () => {
+    const { host } = hostOf(want);
+    await converge(host, want, false);
+    return { outs: compact(want) };
+  });
+}
+
+async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
+  const old = parseInputs(natSchema, props);
+  await step(KIND, describeRule(old), old, async () => {
+    const { host } = hostOf(old);
+    const live = await probe(host, old);
+    if (!live || live.ours.length === 0) return; // gone (with its namespace, maybe); unmarked rules are never ours
+    const deletes = live.ours.map((r) => ({ argv: deleteArgv(old.namespace, r.chain, r.args) }));
+    const after = parseProbe(await writeThenRead(host, deletes, [listCmd(old.namespace, old.chain)]), old);
+    if (after && after.ours.length > 0) throw new Error(`rules with our comment are still in the chain: ${after.ours.map((r) => r.args.join(" ")).join("; ")}`);
+  });
+}
+export { remove as delete };
