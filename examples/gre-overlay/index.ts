@@ -5,13 +5,13 @@ import { ContainerAttachment, DockerContainer, GreTunnel, OvsBridge, hostsFromCo
  * Seed 002 §5.3 (GRE 实现 Docker 容器跨网络通信, 容器在同一子网中): two hosts joined by a GRE tunnel between their
  * OVS bridges; containers of both hosts in ONE subnet (each host hands out its own range of it, as the seed's
  * --fixed-cidr does), so ARP and everything else cross the tunnel as plain L2.
- *   ovs-vsctl add-port ovs0 gre0 -- set interface gre0 type=gre options:remote_ip=10.10.105.235
+ *   ovs-vsctl add-port ovs0 gre0 -- set interface gre0 type=gre options:remote_ip=<host 2>
  *     -> GreTunnel { bridge, name: "gre0", remoteIp }
  */
 async function program() {
   const config = new pulumi.Config();
   const prefix = config.get("prefix") ?? "";
-  const net = config.get("net") ?? "198.18.32"; // seed: 172.17.0.0/16; here a /22: host N uses <net+N-1>.x... see below
+  const net = config.get("net") ?? "198.18.32"; // the seed's docker /16; here a /22: host N uses <net+N-1>.x (see addr below)
   const key = config.getNumber("key");
   const image = config.get("image") ?? "pulumi-ovs/busybox:latest";
   const hosts = hostsFromConfig(config).slice(0, 2);

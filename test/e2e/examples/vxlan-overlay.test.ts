@@ -1,4 +1,4 @@
-import { uniq } from "../../helpers/lab";
+import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
 import type { StackHandle } from "../harness";
@@ -15,11 +15,22 @@ const cfg = (hostCount: number) => ({ prefix: p, subnet: "198.18.15", hostCount,
 const c = (overlay: string, host: number) => `docker:${p}${overlay}h${host}`;
 const ip = (overlay: string, host: number) => `198.18.15.${(overlay === "a" ? 10 : 20) + host}`;
 
+/** Packets host 1 received on overlay a's tunnel ports (to h2 and h3), live from OpenFlow (OVSDB's lag 5 s). */
+async function tunnelRx(): Promise<number> {
+  let sum = 0;
+  for (const port of [`${p}vah2`, `${p}vah3`]) {
+    const m = /rx pkts=(\d+)/.exec((await onHost(0, ["ovs-ofctl", "dump-ports", `${p}ova`, port])).stdout);
+    if (!m) throw new Error(`no port statistics for ${port}`);
+    sum += Number(m[1]);
+  }
+  return sum;
+}
+
 test("vxlan-overlay: two hosts, grown to a full mesh of three; overlays with different keys stay apart", async () => {
   const r = await deployExample("vxlan-overlay", `vx-${p}`, cfg(2));
   handle = r.handle;
   expect(await eventually(() => pings(0, c("a", 1), ip("a", 2), 1))).toBe(true);
-  expect(await tcpWorks({ listenHost: 1, listenIn: c("a", 2), from: 0, fromIn: c("a", 1), to: ip("a", 2) })).toBe(true);
+  expect(await eventually(() => tcpWorks({ listenHost: 1, listenIn: c("a", 2), from: 0, fromIn: c("a", 1), to: ip("a", 2) }), 20)).toBe(true);
   expect(await eventually(() => pings(1, c("b", 2), ip("b", 1), 1))).toBe(true);
   expect(await pings(0, c("a", 1), ip("b", 2), 1)).toBe(false); // other overlay (other key)
   expect(await pings(0, c("a", 1), ip("b", 1), 1)).toBe(false);
@@ -31,8 +42,13 @@ test("vxlan-overlay: two hosts, grown to a full mesh of three; overlays with dif
   for (const [from, to] of [[1, 3], [3, 1], [2, 3], [3, 2], [1, 2]]) {
     expect(await eventually(() => pings(from - 1, c("a", from), ip("a", to), 1))).toBe(true);
   }
-  expect(await tcpWorks({ listenHost: 2, listenIn: c("a", 3), from: 1, fromIn: c("a", 2), to: ip("a", 3) })).toBe(true);
+  expect(await eventually(() => tcpWorks({ listenHost: 2, listenIn: c("a", 3), from: 1, fromIn: c("a", 2), to: ip("a", 3) }), 20)).toBe(true);
   expect(await pings(2, c("a", 3), ip("b", 1), 1)).toBe(false);
+  // No loop in the full mesh: broadcasts (ARP for an address nobody has) from host 1 never come back to it.
+  const rx = await tunnelRx();
+  expect(await pings(0, c("a", 1), "198.18.15.99", 2)).toBe(false);
+  await new Promise((r) => setTimeout(r, 2000));
+  expect((await tunnelRx()) - rx).toBeLessThan(10);
   await expectNoChanges(r.handle);
   await destroyAndCheckClean(r.handle, p);
   handle = undefined;
