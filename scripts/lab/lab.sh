@@ -10,6 +10,13 @@
 #   lab.sh ssh HOST [CMD...]     ssh to HOST as the lab user
 #   lab.sh purge                 down + remove login user, sudoers file, state dir, image
 #
+# Faults (reliability tests; refuse inventory hosts without --force):
+#   lab.sh spare-up HOST | spare-down HOST   extra host h41..h50, not in the inventory
+#   lab.sh restart-vswitchd HOST   flows vanish, OVSDB kept
+#   lab.sh reboot HOST             namespaces, links, flows gone; OVSDB kept
+#   lab.sh kill-sessions HOST      drop every SSH connection (listener stays)
+#   lab.sh block-ssh HOST | unblock-ssh HOST   sshd unreachable (iptables DROP)
+#
 # State dir: ${POVS_LAB_DIR:-/var/lib/pulumi-ovs-lab}. See scripts/lab/README.md.
 set -euo pipefail
 
@@ -28,9 +35,11 @@ source "$LAB_ROOT/lib/docker.sh"
 source "$LAB_ROOT/lib/inventory.sh"
 # shellcheck source=lib/lifecycle.sh
 source "$LAB_ROOT/lib/lifecycle.sh"
+# shellcheck source=lib/faults.sh
+source "$LAB_ROOT/lib/faults.sh"
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -43,6 +52,13 @@ main() {
     exec) cmd_exec "$@" ;;
     ssh) cmd_ssh "$@" ;;
     purge) cmd_purge "$@" ;;
+    spare-up) cmd_spare_up "$@" ;;
+    spare-down) cmd_spare_down "$@" ;;
+    restart-vswitchd) cmd_restart_vswitchd "$@" ;;
+    reboot) cmd_reboot "$@" ;;
+    kill-sessions) cmd_kill_sessions "$@" ;;
+    block-ssh) cmd_block_ssh "$@" ;;
+    unblock-ssh) cmd_unblock_ssh "$@" ;;
     -h | --help | help) usage ;;
     *)
         usage >&2
