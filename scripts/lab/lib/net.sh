@@ -62,6 +62,9 @@ create_host_netns() {
     ip -n "$ns" addr add "$(mgmt_ip "$i")/$MGMT_PREFIX" dev "$HOST_MGMT_IF"
     make_host_veth "$ns" "$(root_ul_if "$i")" "$HOST_UL_IF" "$UL_BR"
     make_host_veth "$ns" "$(root_trunk_if "$i")" "$HOST_TRUNK_IF" "$TRUNK_BR"
+    # Hosts forward IPv4, as docker hosts do (docker sets it; the seeds' routed scenarios rely on it). A new
+    # namespace does not always inherit it from the root namespace.
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
     # Deliberately no default route: lab hosts can reach only lab addresses.
 }
 

@@ -1,6 +1,6 @@
 import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
-import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
+import { deployExample, destroyAndCheckClean, expectNoChanges, masqueraded } from "./run";
 import type { StackHandle } from "../harness";
 
 jest.setTimeout(600_000);
@@ -19,14 +19,6 @@ async function replyTtl(i: number, from: string, to: string): Promise<number | u
   const r = await onHost(i, ["docker", "exec", from.slice(7), "ping", "-c", "1", "-W", "2", to], { reject: false });
   const m = /ttl=(\d+)/.exec(r.stdout);
   return m ? Number(m[1]) : undefined;
-}
-
-/** Packets our MASQUERADE rule on host #i has matched (first packets of connections). */
-async function masqueraded(i: number, subnet: string): Promise<number> {
-  const r = await onHost(i, ["iptables", "-w", "5", "-t", "nat", "-L", "POSTROUTING", "-v", "-x", "-n"]);
-  const line = r.stdout.split("\n").find((l) => l.includes("MASQUERADE") && l.includes(subnet) && l.includes("pulumi-ovs-owner="));
-  if (!line) throw new Error(`no MASQUERADE rule for ${subnet} on host ${i + 1}:\n${r.stdout}`);
-  return Number(line.trim().split(/\s+/)[0]);
 }
 
 /** Our traces on host #i that names cannot show: routes with proto 198 and nat rules for our subnets. */

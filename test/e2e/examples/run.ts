@@ -56,3 +56,33 @@ export async function flowsWithCookies(i: number, cookies: string[]): Promise<st
   const all = (await onHost(i, ["sh", "-c", `for b in $(ovs-vsctl list-br); do ovs-ofctl -O ${versions} dump-flows "$b" 2>/dev/null; done`])).stdout;
   return all.split("\n").filter((l) => cookies.some((c) => l.includes(`cookie=${c},`)));
 }
+
+/** Lab hosts whose trunk NIC is on no bridge now (last host first: the others are busier). */
+async function hostsWithFreeTrunk(): Promise<number[]> {
+  const hosts = inventory().hosts;
+  const free: number[] = [];
+  for (let i = hosts.length - 1; i >= 0; i--) {
+    const r = await onHost(i, ["ovs-vsctl", "port-to-br", hosts[i].trunkNic], { reject: false });
+    if (r.exitCode !== 0) free.push(i);
+  }
+  return free;
+}
+
+/** Two lab hosts (indexes, ascending) whose trunk NIC (eth1, shared lab equipment) no bridge holds. */
+export async function waitForTwoFreeTrunks(seconds = 300): Promise<[number, number]> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const free = await hostsWithFreeTrunk();
+    if (free.length >= 2) return [Math.min(free[0], free[1]), Math.max(free[0], free[1])];
+    if (Date.now() > deadline) throw new Error(`no two lab hosts with a free trunk NIC after ${seconds}s (free: ${free.map((i) => inventory().hosts[i].name).join(", ") || "none"})`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
+
+/** Packets our MASQUERADE rule for `subnet` on host #i has matched (first packets of connections). */
+export async function masqueraded(i: number, subnet: string): Promise<number> {
+  const r = await onHost(i, ["iptables", "-w", "5", "-t", "nat", "-L", "POSTROUTING", "-v", "-x", "-n"]);
+  const line = r.stdout.split("\n").find((l) => l.includes("MASQUERADE") && l.includes(subnet) && l.includes("pulumi-ovs-owner="));
+  if (!line) throw new Error(`no MASQUERADE rule for ${subnet} on host ${i + 1}:\n${r.stdout}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}

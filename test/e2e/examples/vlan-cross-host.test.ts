@@ -2,7 +2,7 @@ import * as portProvider from "../../../provider/resources/port";
 import { closeAllHosts } from "../../../provider/transport/pool";
 import { inventory, labConnection, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
-import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
+import { deployExample, destroyAndCheckClean, expectNoChanges, waitForTwoFreeTrunks } from "./run";
 import type { StackHandle } from "../harness";
 
 /**
@@ -23,26 +23,6 @@ afterAll(async () => {
 });
 
 interface Ctr { host: string; ip: string; vlan: number; port: string; netns: string }
-
-/** Lab hosts whose trunk NIC is on no bridge now (last host first: the others are busier). */
-async function hostsWithFreeTrunk(): Promise<number[]> {
-  const free: number[] = [];
-  for (let i = hosts.length - 1; i >= 0; i--) {
-    const r = await onHost(i, ["ovs-vsctl", "port-to-br", hosts[i].trunkNic], { reject: false });
-    if (r.exitCode !== 0) free.push(i);
-  }
-  return free;
-}
-
-async function waitForTwoFreeTrunks(seconds = 300): Promise<[number, number]> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const free = await hostsWithFreeTrunk();
-    if (free.length >= 2) return [Math.min(free[0], free[1]), Math.max(free[0], free[1])];
-    if (Date.now() > deadline) throw new Error(`no two lab hosts with a free trunk NIC after ${seconds}s (free: ${free.map((i) => hosts[i].name).join(", ") || "none"})`);
-    await new Promise((r) => setTimeout(r, 5000));
-  }
-}
 
 const vsctl = async (i: number, ...args: string[]) => (await onHost(i, ["ovs-vsctl", ...args])).stdout.trim();
 
