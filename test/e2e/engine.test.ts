@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { programModule, stackFor, type StackHandle } from "./harness";
+import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
 import { inventory, labPassword, onHost, uniq } from "../helpers/lab";
 import { eventually, pings, tcpWorks } from "../helpers/packets";
@@ -12,7 +12,7 @@ import { eventually, pings, tcpWorks } from "../helpers/packets";
 jest.setTimeout(600_000);
 
 const s = uniq();
-const timings: Record<string, number> = {};
+const { timings, timed } = stepTimer();
 let handle: StackHandle;
 const before: string[] = [];
 
@@ -21,15 +21,6 @@ async function hostFingerprint(i: number): Promise<string> {
   const ns = (await onHost(i, ["ip", "netns", "list"])).stdout.replace(/ \(id: \d+\)/g, "").trim();
   const links = (await onHost(i, ["ip", "-o", "link", "show"])).stdout.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0]).sort().join(" ");
   return `bridges: ${br}\nnetns: ${ns}\nlinks: ${links}`;
-}
-
-async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Date.now() - t0;
-  }
 }
 
 const config = () => labStackConfig({ suffix: s, tagB: 100, internalPort: `ip1${s}` });

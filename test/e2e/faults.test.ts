@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { programModule, stackFor, type StackHandle } from "./harness";
+import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
 import { REPO_ROOT, labHost, onHost, uniq } from "../helpers/lab";
 
@@ -18,7 +18,7 @@ const SPARE = "h41";
 const quiet = { onOutput: () => undefined };
 type Program = { program: () => Promise<Record<string, unknown>> };
 const figures: Record<string, unknown> = {};
-const timings: Record<string, number> = {};
+const { timings, timed } = stepTimer();
 
 async function lab(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const { execa } = await import("execa");
@@ -27,15 +27,6 @@ async function lab(...args: string[]): Promise<{ stdout: string; stderr: string;
 }
 /** Run argv as root on the spare host. */
 const onSpare = (...argv: string[]) => lab("exec", SPARE, "--", ...argv);
-
-async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Date.now() - t0;
-  }
-}
 
 /** ICMP from a namespace (or docker:NAME) of the spare host. */
 async function pings(from: string, to: string, count = 2): Promise<boolean> {

@@ -138,3 +138,19 @@ export async function stackFor(
   };
   return { stack, cli };
 }
+
+/** Wall times of named steps, for a test file's closing figures: `const { timings, timed } = stepTimer()`. */
+export function stepTimer(): { timings: Record<string, number>; timed<T>(name: string, fn: () => Promise<T>): Promise<T> } {
+  const timings: Record<string, number> = {};
+  return {
+    timings,
+    async timed(name, fn) {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        timings[name] = Date.now() - t0;
+      }
+    },
+  };
+}
