@@ -1,0 +1,35 @@
+"use strict";
+/**
+ * The engine floor: a dynamic provider that does nothing (no host, no SSH), for the benchmark. The engine does
+ * for it exactly the work it does for pulumi-ovs' providers; what pulumi-ovs adds on top is its own cost.
+ * Installed by bench/project.ts as node_modules/pulumi-ovs-floor, so resources carry a short require() stub
+ * like pulumi-ovs' do. With PULUMI_OVS_STATS_DIR set it records its peak RSS like the real provider.
+ */
+const fs = require("fs");
+const path = require("path");
+
+const dir = process.env.PULUMI_OVS_STATS_DIR;
+function write() {
+  if (!dir) return;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `stats-${process.pid}.json`);
+    const zero = { connectionsOpened: 0, commandsRun: 0, roundTrips: 0, batches: 0, submissions: 0, mergedCommands: 0, mergedMembers: 0, mergeRetries: 0, sharedReads: 0 };
+    fs.writeFileSync(file + ".tmp", JSON.stringify({ ...zero, perHost: {}, pid: process.pid, naive: false, maxRssBytes: process.resourceUsage().maxRSS * 1024, writtenAt: new Date().toISOString() }));
+    fs.renameSync(file + ".tmp", file);
+  } catch (e) {
+    /* never break the run */
+  }
+}
+if (dir) {
+  setInterval(write, 500).unref();
+  process.on("exit", write);
+  write();
+}
+
+exports.check = async (_olds, news) => ({ inputs: news });
+exports.diff = async () => ({ changes: false, replaces: [], deleteBeforeReplace: false });
+exports.create = async (inputs) => ({ id: String(inputs.name), outs: inputs });
+exports.read = async (id, props) => ({ id, props });
+exports.update = async (_id, _olds, news) => ({ outs: news });
+exports.delete = async () => undefined;

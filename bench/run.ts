@@ -1,0 +1,189 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { labStackConfig } from "../test/e2e/config";
+import { REPO_ROOT, inventory, uniq } from "../test/helpers/lab";
+import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
+import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
+
+/**
+ * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt]
+ *                    [--naive-max-n 300] [--ckpt-max-n 300] [--out bench/results] [--replot A.json[,B.json...]]`
+ *
+ * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
+ * (Automation API, like test/e2e): up from empty, a no-change preview, refresh, destroy; for each mode: the
+ * provider, the naive provider (PULUMI_OVS_NAIVE=1) and the engine floor (a no-op provider). Prints a progress
+ * line, then a table; writes bench/results/bench-<time>.json, latest.json and time-vs-n.svg.
+ */
+
+interface Flags {
+  ns: number[];
+  hosts: number;
+  modes: Mode[];
+  naiveMaxN: number;
+  /** Largest N for the modes with checkpoints on (the file backend's cost grows with N²). */
+  ckptMaxN: number;
+  out: string;
+  replot?: string;
+  /** Engine parallelism (--parallel); undefined: the CLI's default (4 x CPUs in pulumi 3.248). */
+  parallel?: number;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const modes = (get("modes") ?? MODES.join(",")).split(",") as Mode[];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (one of ${MODES.join(", ")})`);
+  return {
+    ns: (get("n") ?? "300").split(",").map(Number),
+    hosts: Number(get("hosts") ?? inventory().hosts.length),
+    modes,
+    naiveMaxN: Number(get("naive-max-n") ?? 300),
+    ckptMaxN: Number(get("ckpt-max-n") ?? 300),
+    out: path.resolve(REPO_ROOT, get("out") ?? "bench/results"),
+    replot: get("replot"),
+    parallel: get("parallel") === "default" ? undefined : Number(get("parallel") ?? 2147483647),
+  };
+}
+
+function modeEnv(mode: Mode): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (!mode.endsWith("-ckpt")) env.PULUMI_SKIP_CHECKPOINTS = "true";
+  if (mode === "naive") env.PULUMI_OVS_NAIVE = "1";
+  return env;
+}
+
+function readStats(dir: string): StatsFile[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^stats-\d+\.json$/.test(f))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as StatsFile);
+}
+
+/** A progress line on stderr while `fn` runs: resources done so far and elapsed time. */
+async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: { resOutputsEvent?: unknown; resOpFailedEvent?: unknown }) => void) => Promise<T>): Promise<T> {
+  let done = 0;
+  const t0 = Date.now();
+  const show = () => process.stderr.write(`\r  ${label}: ${done}/${total} resources, ${((Date.now() - t0) / 1000).toFixed(1)} s   `);
+  const tick = setInterval(show, 1000);
+  try {
+    return await fn((e) => {
+      if (e.resOutputsEvent || e.resOpFailedEvent) done++;
+    });
+  } finally {
+    clearInterval(tick);
+    show();
+    process.stderr.write("\n");
+  }
+}
+
+async function runMode(dir: string, mode: Mode, n: number, hosts: number, parallel: number | undefined): Promise<Run> {
+  const auto = automation(dir);
+  const { program } = require(path.join(dir, "out", "index.js")) as { program: () => Promise<Record<string, unknown>> };
+  const s = uniq();
+  const stackName = `bench-${mode}-${n}-${s}`;
+  const env = { ...benchEnv(), ...modeEnv(mode) };
+  fs.mkdirSync(BACKEND, { recursive: true });
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: PROJECT, program },
+    { workDir: dir, envVars: env, projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
+  );
+  await stack.setAllConfig(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : "real" }));
+  const resources = 2 * n + hosts;
+  const events = resources + 2; // and the stack, and the dynamic provider
+  const run: Run = { mode, n, hosts, resources, parallel: parallel ?? "default", phases: [] };
+  const statsRoot = fs.mkdtempSync(path.join(os.tmpdir(), `povs-bench-${s}-`));
+  const ops: Record<Phase, (onEvent: (e: object) => void) => Promise<unknown>> = {
+    up: (onEvent) => stack.up({ onEvent, onOutput: () => undefined, parallel }),
+    preview: async (onEvent) => {
+      const pv = await stack.preview({ onEvent, onOutput: () => undefined, parallel });
+      const changed = Object.entries(pv.changeSummary).filter(([k, v]) => k !== "same" && v);
+      if (changed.length) throw new Error(`the no-change preview has changes: ${JSON.stringify(pv.changeSummary)}`);
+    },
+    refresh: (onEvent) => stack.refresh({ onEvent, onOutput: () => undefined, parallel }),
+    destroy: (onEvent) => stack.destroy({ onEvent, onOutput: () => undefined, parallel }),
+  };
+  try {
+    for (const phase of PHASES) {
+      const statsDir = path.join(statsRoot, phase);
+      // The CLI inherits this process's environment, and the engine passes it on to the provider process.
+      process.env.PULUMI_OVS_STATS_DIR = statsDir;
+      const t0 = Date.now();
+      let error: string | undefined;
+      try {
+        await withProgress(`${mode} N=${n} ${phase}`, events, (onEvent) => ops[phase](onEvent));
+      } catch (e) {
+        error = String((e as Error).message ?? e).slice(0, 2000);
+      }
+      const ms = Date.now() - t0;
+      await new Promise((r) => setTimeout(r, 700)); // the provider's last statistics write
+      run.phases.push(aggregate(phase, ms, readStats(statsDir), error));
+      if (error) {
+        console.error(`  ${phase} failed: ${error.split("\n").slice(0, 6).join("\n  ")}`);
+        if (phase !== "destroy") {
+          delete process.env.PULUMI_OVS_STATS_DIR;
+          await stack.destroy({ onOutput: () => undefined }).catch((d) => console.error(`  cleanup destroy failed (suffix ${s}): ${(d as Error).message.slice(0, 500)}`));
+        }
+        break;
+      }
+    }
+  } finally {
+    delete process.env.PULUMI_OVS_STATS_DIR;
+    await stack.workspace.removeStack(stackName).catch(() => undefined);
+    fs.rmSync(statsRoot, { recursive: true, force: true });
+  }
+  return run;
+}
+
+function writeOutputs(out: string, result: BenchResult, stamp: string): void {
+  fs.mkdirSync(out, { recursive: true });
+  const json = JSON.stringify(result, null, 2);
+  fs.writeFileSync(path.join(out, `bench-${stamp}.json`), json);
+  fs.writeFileSync(path.join(out, "latest.json"), json);
+  fs.writeFileSync(path.join(out, "time-vs-n.svg"), svgPlot(result));
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.replot) {
+    // Several result files (e.g. a large-N run made apart) merge into one: later runs of a mode and N win.
+    const parts = flags.replot.split(",").map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as BenchResult);
+    const runs = new Map<string, Run>();
+    for (const part of parts) for (const r of part.runs) runs.set(`${r.mode}:${r.n}`, r);
+    const result: BenchResult = { ...parts[0], runs: [...runs.values()].sort((a, b) => a.n - b.n || MODES.indexOf(a.mode) - MODES.indexOf(b.mode)) };
+    fs.writeFileSync(path.join(flags.out, "latest.json"), JSON.stringify(result, null, 2));
+    fs.writeFileSync(path.join(flags.out, "time-vs-n.svg"), svgPlot(result));
+    console.log(table(result));
+    return;
+  }
+  if (flags.hosts < 1 || flags.hosts > inventory().hosts.length) throw new Error(`--hosts must be 1..${inventory().hosts.length}`);
+  for (const k of ["PULUMI_OVS_NAIVE", "PULUMI_SKIP_CHECKPOINTS", "PULUMI_OVS_STATS_DIR"]) delete process.env[k];
+  const dir = await benchProject();
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const result: BenchResult = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runs: [] };
+  console.error(`bench: N=${flags.ns.join(",")} over ${flags.hosts} hosts, modes ${flags.modes.join(", ")}, --parallel ${flags.parallel ?? "default"}; project ${dir}`);
+  for (const n of flags.ns) {
+    for (const mode of flags.modes) {
+      if (mode === "naive" && n > flags.naiveMaxN) {
+        console.error(`  naive N=${n}: skipped (--naive-max-n ${flags.naiveMaxN})`);
+        continue;
+      }
+      if (mode.endsWith("-ckpt") && n > flags.ckptMaxN) {
+        console.error(`  ${mode} N=${n}: skipped (--ckpt-max-n ${flags.ckptMaxN})`);
+        continue;
+      }
+      result.runs.push(await runMode(dir, mode, n, flags.hosts, flags.parallel));
+      writeOutputs(flags.out, result, stamp);
+    }
+  }
+  console.log(table(result));
+  console.error(`bench: wrote ${path.join(flags.out, `bench-${stamp}.json`)}, latest.json and time-vs-n.svg`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
