@@ -37,6 +37,9 @@ export interface PhaseResult {
   mergedMembers: number;
   mergeRetries: number;
   maxRoundTripsPerHost: number;
+  /** Time in round trips, summed over hosts, and on the busiest host (older results lack them). */
+  remoteMs?: number;
+  maxRemoteMsPerHost?: number;
   maxConnectionsPerHost: number;
   peakRssMb: number;
 }
@@ -59,12 +62,13 @@ export interface BenchResult {
 
 export function aggregate(phase: Phase, ms: number, files: readonly StatsFile[], error?: string): PhaseResult {
   const sum = (k: keyof StatsFile) => files.reduce((n, f) => n + ((f[k] as number) ?? 0), 0);
-  const hosts: Record<string, { connectionsOpened: number; roundTrips: number }> = {};
+  const hosts: Record<string, { connectionsOpened: number; roundTrips: number; remoteMs: number }> = {};
   for (const f of files) {
     for (const [h, c] of Object.entries(f.perHost ?? {})) {
-      const t = (hosts[h] ??= { connectionsOpened: 0, roundTrips: 0 });
+      const t = (hosts[h] ??= { connectionsOpened: 0, roundTrips: 0, remoteMs: 0 });
       t.connectionsOpened += c.connectionsOpened;
       t.roundTrips += c.roundTrips;
+      t.remoteMs += c.remoteMs ?? 0;
     }
   }
   const per = Object.values(hosts);
@@ -82,6 +86,8 @@ export function aggregate(phase: Phase, ms: number, files: readonly StatsFile[],
     mergeRetries: sum("mergeRetries"),
     maxRoundTripsPerHost: Math.max(0, ...per.map((p) => p.roundTrips)),
     maxConnectionsPerHost: Math.max(0, ...per.map((p) => p.connectionsOpened)),
+    remoteMs: per.reduce((n, p) => n + p.remoteMs, 0),
+    maxRemoteMsPerHost: Math.max(0, ...per.map((p) => p.remoteMs)),
     peakRssMb: Math.round(Math.max(0, ...files.map((f) => f.maxRssBytes ?? 0)) / 1e5) / 10,
   };
 }
@@ -90,6 +96,12 @@ const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 function find(runs: readonly Run[], mode: Mode, n: number, phase: Phase): PhaseResult | undefined {
   return runs.find((r) => r.mode === mode && r.n === n)?.phases.find((p) => p.phase === phase && p.ok);
+}
+
+/** Round-trip time summed over hosts, per resource, and the busiest host's total: "12.3 (3.2)". */
+function remote(p: PhaseResult, resources: number): string {
+  if (p.remoteMs === undefined || p.maxRemoteMsPerHost === undefined) return "-";
+  return `${(p.remoteMs / Math.max(1, resources)).toFixed(1)} (${sec(p.maxRemoteMsPerHost)})`;
 }
 
 /** a/b as "3.2x", or "-" when either is missing. */
@@ -106,12 +118,12 @@ export function table(result: BenchResult): string {
     const hosts = runs[0]?.hosts ?? 0;
     const par = runs[0]?.parallel;
     out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}`, "");
-    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | provider peak RSS MB |");
-    out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB |");
+    out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of runs) {
       for (const p of r.phases) {
         const t = p.ok ? sec(p.ms) : `FAILED after ${sec(p.ms)}`;
-        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${p.peakRssMb} |`);
+        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} |`);
       }
     }
     out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: |");

@@ -154,6 +154,7 @@ export class SshHost {
     try {
       return await this.execJobsNow(waves, count);
     } finally {
+      this.counters.remoteMs += Date.now() - t0;
       trace({ host: this.label, ms: Date.now() - t0, waves: waves.map((w) => w.map((j) => j.cmd.argv.slice(0, 6).join(" ") + (j.cmd.stdin ? ` <${j.cmd.stdin.split("\n").length - 1} lines>` : ""))) });
     }
   }
@@ -184,7 +185,9 @@ export class SshHost {
     const out: Outcome[] = new Array(cmds.length).fill(undefined);
     for (let i = 0; i < cmds.length; i++) {
       const c = cmds[i];
+      const t0 = Date.now();
       const r = await this.exec(commandLine(c.argv, this.sudo), c.stdin, describeCommand(c), true);
+      this.counters.remoteMs += Date.now() - t0;
       this.countCommands(1);
       out[i] = r;
       if (stopOnError && r.code !== 0) break;

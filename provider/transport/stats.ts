@@ -30,13 +30,15 @@ export interface HostCounters {
   connectionsOpened: number;
   roundTrips: number;
   commandsRun: number;
+  /** Time spent in round trips to this host, summed (one is out at a time per host, except in naive mode). */
+  remoteMs: number;
 }
 
 /** The same counters per host ("user@host:port"), for "at most N per host" claims. */
 export const perHostStats: Record<string, HostCounters> = {};
 
 export function hostCounters(label: string): HostCounters {
-  return (perHostStats[label] ??= { connectionsOpened: 0, roundTrips: 0, commandsRun: 0 });
+  return (perHostStats[label] ??= { connectionsOpened: 0, roundTrips: 0, commandsRun: 0, remoteMs: 0 });
 }
 
 const DIR = process.env.PULUMI_OVS_STATS_DIR;
