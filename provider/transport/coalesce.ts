@@ -118,9 +118,10 @@ export function plan(subs: readonly Submission[], merge = true): Plan {
  * Pure: results per submission from one round trip's flat results. Submissions with a member of a merged
  * command whose result cannot be attributed are listed in `retry` (to run again alone, whole).
  */
-export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outcome[]): { results: Outcome[][]; retry: number[] } {
+export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outcome[]): { results: Outcome[][]; retry: number[]; failedMerges: number } {
   const results: Outcome[][] = subs.map((s) => new Array(s.cmds.length).fill(undefined));
   const retry = new Set<number>();
+  let failedMerges = 0;
   let at = 0;
   p.routes.forEach((wave) => {
     for (const route of wave) {
@@ -131,7 +132,10 @@ export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outc
         const members = route.slots.map((x) => subs[x.sub].cmds[x.stage]);
         const split = r ? members[0].merge!.rule.split(r, members) : undefined;
         if (split && split.length === members.length) route.slots.forEach((x, k) => (results[x.sub][x.stage] = split[k]));
-        else for (const x of route.slots) retry.add(x.sub);
+        else {
+          failedMerges++;
+          for (const x of route.slots) retry.add(x.sub);
+        }
       }
     }
   });
@@ -141,7 +145,7 @@ export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outc
     const stop = results[i].findIndex((r) => r === undefined || r.code !== 0);
     if (stop >= 0) results[i].fill(undefined, stop + 1);
   });
-  return { results, retry: [...retry].sort((a, b) => a - b) };
+  return { results, retry: [...retry].sort((a, b) => a - b), failedMerges };
 }
 
 export interface QueueOptions {
@@ -212,9 +216,9 @@ export class HostQueue {
     try {
       const p = plan(batch);
       if (this.stats) this.count(p);
-      const { results, retry } = fanOut(batch, p, await this.exec(p.waves));
+      const { results, retry, failedMerges } = fanOut(batch, p, await this.exec(p.waves));
       if (retry.length > 0) {
-        if (this.stats) this.stats.mergeRetries++;
+        if (this.stats) this.stats.mergeRetries += failedMerges;
         // The members alone, each whole and unmerged, side by side in one more round trip.
         const subs = retry.map((s) => batch[s]);
         const alone = plan(subs, false);
