@@ -20,3 +20,18 @@ export function missingTool(r: Outcome): boolean {
 export function commandError(host: SshHost, cmd: RemoteCommand, r: CommandResult): RemoteCommandError {
   return new RemoteCommandError(host.label, describeCommand(cmd), r.code, r.stdout, r.stderr);
 }
+
+/** `ip -n NS` / `ip netns exec NS` could not enter the namespace: it does not exist, or links to a process that is gone. */
+export function isNoNamespace(stderr: string): boolean {
+  return /Cannot open network namespace/i.test(stderr);
+}
+
+/** The error for a command the host does not have (see missingTool). */
+export function missingToolError(r: CommandResult): Error {
+  return new Error(`required tool missing on the host: ${r.stderr.trim()}`);
+}
+
+/** The error for a resource declared in a namespace that is not there. */
+export function noNamespaceError(namespace: string): Error {
+  return new Error(`namespace ${namespace} does not exist on the host: create it first, e.g. with a NetNamespace`);
+}

@@ -1,6 +1,6 @@
 import type { RemoteCommand } from "../transport/command";
 import { ipArgv, parseIpJson, isUp, type IpLink } from "./ip";
-import { missingTool, ok, type Outcome } from "./batch";
+import { missingTool, missingToolError, ok, type Outcome } from "./batch";
 
 /**
  * Named network namespaces (files under /run/netns, what `ip netns` and `ip -n` use), including docker
@@ -107,7 +107,7 @@ export function isNoSuchContainer(stderr: string): boolean {
 export function parseNetnsProbe(results: readonly Outcome[], withContainer: boolean): NetnsLive {
   const off = withContainer ? 1 : 0;
   const [statR, loR, linkR] = [results[off], results[off + 1], results[off + 2]];
-  for (const r of [statR, loR, linkR]) if (missingTool(r)) throw new Error(`required tool missing on the host: ${r!.stderr.trim()}`);
+  for (const r of [statR, loR, linkR]) if (r && missingTool(r)) throw missingToolError(r);
   const live: NetnsLive = { exists: ok(statR) || ok(linkR) };
   if (ok(linkR)) {
     live.linkTarget = linkR.stdout.trim();

@@ -118,11 +118,6 @@ export function isNoSuchRoute(stderr: string): boolean {
   return /No such process/i.test(stderr);
 }
 
-/** `ip -n NS` could not enter the namespace. */
-export function isNoNamespace(stderr: string): boolean {
-  return /Cannot open network namespace/i.test(stderr);
-}
-
 /** Readable name of a route for messages: "198.18.42.0/24 metric 0 (in namespace blue)". */
 export function describeRoute(r: RouteSpec): string {
   return `${r.destination} metric ${r.metric ?? 0}${r.namespace ? ` in namespace ${r.namespace}` : ""}`;

@@ -109,11 +109,6 @@ export function isGone(stderr: string): boolean {
   return /does not exist|Cannot find device|Cannot open network namespace|No such device/i.test(stderr);
 }
 
-/** `ip -n NS` could not enter the namespace: it does not exist, or is a link to a process that is gone. */
-export function isNoNamespace(stderr: string): boolean {
-  return /Cannot open network namespace/i.test(stderr);
-}
-
 /**
  * Parse endQueryCmds' results (in that order). undefined: the end is gone. Throws for failures that say
  * nothing about the link (a tool missing, permission denied, unparsable output).

@@ -156,11 +156,6 @@ export function parseRuleArgs(args: readonly string[]): Partial<NatSpec> & { unk
   return out;
 }
 
-/** `ip netns exec` could not enter the namespace. */
-export function isNoNamespace(stderr: string): boolean {
-  return /Cannot open network namespace/i.test(stderr);
-}
-
 export function describeRule(s: NatSpec): string {
   return `nat ${s.chain} ${ruleArgs(s, undefined).join(" ")}${s.namespace ? ` in namespace ${s.namespace}` : ""}`;
 }

@@ -2,8 +2,8 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
 import { natInputKeys, natSchema, type NatInputs } from "../schema/nat";
-import { addArgv, checkCmd, deleteArgv, describeRule, isNoNamespace, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
-import { missingTool } from "../ip/batch";
+import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
+import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
 
@@ -39,7 +39,7 @@ function probeCmds(want: NatInputs): RemoteCommand[] {
 }
 
 function failure(what: string, r: Outcome): Error {
-  if (missingTool(r)) return new Error(`required tool missing on the host: ${r!.stderr.trim()}`);
+  if (r && missingTool(r)) return missingToolError(r);
   return new Error(`${what} failed${r ? ` (exit code ${r.code}): ${r.stderr.trim()}` : ": did not run"}`);
 }
 
@@ -95,7 +95,7 @@ async function probe(host: SshHost, want: NatInputs): Promise<NatLive | undefine
 /** Probe (1 round trip), then writes + read-back (1 round trip). */
 async function converge(host: SshHost, want: NatInputs, creating: boolean): Promise<void> {
   const live = await probe(host, want);
-  if (!live) throw new Error(`namespace ${want.namespace} does not exist on the host: create it first, e.g. with a NetNamespace`);
+  if (!live) throw noNamespaceError(want.namespace!);
   const after = parseProbe(await writeThenRead(host, natWrites(want, live, creating), probeCmds(want)), want);
   if (!after?.exact || after.ours.length !== 1) throw new Error("the rule is not in the chain as declared right after it was written");
 }

@@ -5,7 +5,6 @@ import { RemoteCommandError } from "../transport/errors";
 import { routeInputKeys, routeSchema, type RouteInputs } from "../schema/route";
 import {
   describeRoute,
-  isNoNamespace,
   isNoSuchRoute,
   isOurRoute,
   isRouteExists,
@@ -17,7 +16,7 @@ import {
   routeShowCmd,
   type LiveRoute,
 } from "../ip/route";
-import { missingTool } from "../ip/batch";
+import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
 
@@ -36,7 +35,7 @@ export type RouteOutputs = RouteInputs;
 /** What is in the route's slot: undefined when empty (or the namespace is gone). */
 export function parseProbe(r: Outcome, want: RouteInputs): LiveRoute | undefined {
   if (!r) throw new Error("route query did not run");
-  if (missingTool(r)) throw new Error(`required tool missing on the host: ${r.stderr.trim()}`);
+  if (missingTool(r)) throw missingToolError(r);
   if (r.code !== 0) {
     if (want.namespace && isNoNamespace(r.stderr)) return undefined;
     throw new Error(`ip route show failed (exit code ${r.code}): ${r.stderr.trim()}`);
@@ -86,7 +85,7 @@ async function converge(host: SshHost, want: RouteInputs): Promise<LiveRoute> {
     } catch (e) {
       if (attempt === 0 && e instanceof RemoteCommandError && isRouteExists(e.stderr)) continue;
       if (e instanceof RemoteCommandError && want.namespace && isNoNamespace(e.stderr)) {
-        throw new Error(`namespace ${want.namespace} does not exist on the host: create it first, e.g. with a NetNamespace`);
+        throw noNamespaceError(want.namespace);
       }
       throw e;
     }

@@ -10,7 +10,6 @@ import {
   endQuery,
   endQueryCmds,
   isGone,
-  isNoNamespace,
   linkDelArgv,
   parseEndQuery,
   vethAddArgv,
@@ -20,6 +19,7 @@ import {
 } from "../ip/veth";
 import { isUp } from "../ip/ip";
 import { ipFamily } from "../ip/addr";
+import { isNoNamespace } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
 import { UNKNOWN, assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
