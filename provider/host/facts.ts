@@ -33,10 +33,16 @@ interface Entry {
 }
 const facts = new Map<SshHost, Map<string, Entry>>();
 
-export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T>): Promise<T> {
-  if (isNaive()) return fetch();
+/** The sections known about a host (made on first use). */
+function sectionsOf(host: SshHost): Map<string, Entry> {
   let m = facts.get(host);
   if (!m) facts.set(host, (m = new Map()));
+  return m;
+}
+
+export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T>): Promise<T> {
+  if (isNaive()) return fetch();
+  const m = sectionsOf(host);
   const now = Date.now();
   const e = m.get(key);
   if (e && now - e.used < IDLE_MS && now - e.at < MAX_AGE_MS) {
@@ -47,17 +53,15 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
   const entry = { at: now, used: now, value };
   m.set(key, entry);
   // A failed read must not be served to the next caller.
-  value.catch(() => m!.get(key) === entry && m!.delete(key));
+  value.catch(() => m.get(key) === entry && m.delete(key));
   return value;
 }
 
 /** Keep a value read in the final wave of a round trip (transport/coalesce.ts) as the section `key`. */
 function seedFact(host: SshHost, key: string, value: unknown): void {
   if (isNaive()) return;
-  let m = facts.get(host);
-  if (!m) facts.set(host, (m = new Map()));
   const now = Date.now();
-  m.set(key, { at: now, used: now, value: Promise.resolve(value) });
+  sectionsOf(host).set(key, { at: now, used: now, value: Promise.resolve(value) });
 }
 
 /**

@@ -31,9 +31,14 @@ export const vsctlRule: MergeRule = {
   },
 };
 
+/** Whether argv was made by ovs-vsctl() (vsctl.ts), whose writes may share one transaction. */
+export function isVsctlWrite(argv: readonly string[]): boolean {
+  return argv[0] === VSCTL_PREFIX[0] && argv[1] === VSCTL_PREFIX[1];
+}
+
 /** A write made by ovs-vsctl() that may share a transaction with other resources' writes. */
 export function vsctlWrite(argv: string[]): RemoteCommand {
-  if (argv[0] !== VSCTL_PREFIX[0] || argv[1] !== VSCTL_PREFIX[1]) throw new Error(`not an ovs-vsctl write: ${argv.join(" ")}`);
+  if (!isVsctlWrite(argv)) throw new Error(`not an ovs-vsctl write: ${argv.join(" ")}`);
   return { argv, merge: { rule: vsctlRule, key: "" } };
 }
 

@@ -36,5 +36,3 @@ export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
 export function removeKeys(table: string, record: string, column: string, keys: readonly string[]): string[] | false {
   return keys.length > 0 && ["remove", table, record, column, ...keys.map(ovsString)];
 }
-
-export { vsctlWrite } from "./merge";

@@ -4,7 +4,7 @@ import { parseConnection, describeConnection, type Connection } from "../schema/
 import { hostFor, type SshHost } from "../transport/pool";
 import { RemoteCommandError, withResourceContext } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
-import { VSCTL_PREFIX, vsctlWrite } from "../ovs/merge";
+import { isVsctlWrite, vsctlWrite } from "../ovs/merge";
 import type { RemoteCommand } from "../transport/command";
 
 /**
@@ -214,5 +214,5 @@ export async function createOrAdopt(host: SshHost, exclusive: () => string[], wh
 
 /** A write; ovs-vsctl writes may share one transaction with other resources' (ovs/merge.ts). */
 export function write(argv: string[]): RemoteCommand {
-  return argv[0] === VSCTL_PREFIX[0] && argv[1] === VSCTL_PREFIX[1] ? vsctlWrite(argv) : { argv };
+  return isVsctlWrite(argv) ? vsctlWrite(argv) : { argv };
 }

@@ -50,15 +50,6 @@ export function commandLine(argv: readonly string[], sudo: boolean): string {
   return sudo ? `sudo -n -- ${shellJoin(argv)}` : shellJoin(argv);
 }
 
-/**
- * Commands one after the other in one round trip (jobsScript, a wave each); with stopOnError the commands after
- * the first failure do not run.
- */
-export function batchScript(commands: readonly RemoteCommand[], nonce: string, stopOnError: boolean): string {
-  const stop = stopOnError ? { skipIf: "stop", onFail: ["stop"] } : {};
-  return jobsScript(commands.map((cmd) => [{ cmd, ...stop }]), nonce);
-}
-
 function stdinBody(text: string, nonce: string): string {
   if (text.includes(`POVS_IN_${nonce}`)) throw new Error("stdin collides with the batch delimiter");
   return text.endsWith("\n") || text === "" ? text : text + "\n";

@@ -1,7 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { batchScript, commandLine, parseBatchOutput } from "../../provider/transport/command";
+import { type RemoteCommand, commandLine, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 
 const nonce = "abcdef0123456789";
+
+/** Commands one after the other (a wave each); with stopOnError a failure skips the rest. */
+function batchScript(commands: readonly RemoteCommand[], nonce: string, stopOnError: boolean): string {
+  const stop = stopOnError ? { skipIf: "stop", onFail: ["stop"] } : {};
+  return jobsScript(commands.map((cmd) => [{ cmd, ...stop }]), nonce);
+}
 
 function runLocally(script: string): string {
   return execFileSync("sh", ["-s"], { input: script, encoding: "utf8" });
