@@ -1,6 +1,6 @@
 import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
-import { deployExample, destroyAndCheckClean, expectNoChanges, masqueraded } from "./run";
+import { deployExample, destroyAndCheckClean, expectNoChanges, masqueraded, replyTtl } from "./run";
 import type { StackHandle } from "../harness";
 
 jest.setTimeout(600_000);
@@ -13,13 +13,6 @@ afterAll(async () => {
 
 const con = (n: number) => `docker:${p}con${n}`;
 const outside = `${p}outside`;
-
-/** TTL of the echo reply `from` (a container on host #i) gets from `to`: 64 minus the routers on the way. */
-async function replyTtl(i: number, from: string, to: string): Promise<number | undefined> {
-  const r = await onHost(i, ["docker", "exec", from.slice(7), "ping", "-c", "1", "-W", "2", to], { reject: false });
-  const m = /ttl=(\d+)/.exec(r.stdout);
-  return m ? Number(m[1]) : undefined;
-}
 
 /** Our traces on host #i that names cannot show: routes with proto 198 and nat rules for our subnets. */
 async function routesAndRules(i: number): Promise<string[]> {

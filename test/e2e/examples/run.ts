@@ -86,3 +86,10 @@ export async function masqueraded(i: number, subnet: string): Promise<number> {
   if (!line) throw new Error(`no MASQUERADE rule for ${subnet} on host ${i + 1}:\n${r.stdout}`);
   return Number(line.trim().split(/\s+/)[0]);
 }
+
+/** TTL of the echo reply `from` (a container on host #i) gets from `to`: 64 minus the routers on the way. */
+export async function replyTtl(i: number, from: string, to: string): Promise<number | undefined> {
+  const r = await onHost(i, ["docker", "exec", from.slice(7), "ping", "-c", "1", "-W", "2", to], { reject: false });
+  const m = /ttl=(\d+)/.exec(r.stdout);
+  return m ? Number(m[1]) : undefined;
+}
