@@ -22,9 +22,10 @@ export const vsctlRule: MergeRule = {
     const argv: string[] = [...VSCTL_PREFIX];
     members.forEach((m, i) => {
       if (i > 0) argv.push("--");
-      argv.push(...m.argv.slice(VSCTL_PREFIX.length));
+      argv.push(...vsctlArgvOf(m).slice(VSCTL_PREFIX.length));
     });
-    return { argv };
+    const taps = members.flatMap((m) => (m.merge?.payload as VsctlPayload | undefined)?.releaseTaps ?? []);
+    return { argv: taps.length > 0 ? releasingTaps(taps, argv) : argv };
   },
   split(merged, members) {
     return merged.code === 0 ? members.map(() => ok()) : undefined;
@@ -40,6 +41,61 @@ export function isVsctlWrite(argv: readonly string[]): boolean {
 export function vsctlWrite(argv: string[]): RemoteCommand {
   if (!isVsctlWrite(argv)) throw new Error(`not an ovs-vsctl write: ${argv.join(" ")}`);
   return { argv, merge: { rule: vsctlRule, key: "" } };
+}
+
+/** What a vsctl write carries beyond its argv when it releases tap devices first. */
+interface VsctlPayload {
+  vsctl: string[];
+  releaseTaps: string[];
+}
+
+function vsctlArgvOf(m: RemoteCommand): string[] {
+  return (m.merge?.payload as VsctlPayload | undefined)?.vsctl ?? m.argv;
+}
+
+/**
+ * An ovs-vsctl write that removes ports whose devices are taps (internal ports of a netdev bridge: the
+ * userspace datapath backs each with a tap that ovs-vswitchd holds open). Left to ovs-vswitchd, each tap goes
+ * on its own as it closes the file, and the kernel waits out an RCU grace period per device (measured here:
+ * 16 ms each, 1.7 s for 100 ports in one transaction). Deleted first in ONE netlink request
+ * (`ip link del group`), they wait out one grace period together (0.04 s for 100); ovs-vswitchd then finds
+ * them gone and only drops its rows. Only taps of the given names are touched, and nothing if the group
+ * number is in use; if anything about it fails, the ovs-vsctl write still removes the ports the slow way.
+ */
+export function vsctlWriteReleasingTaps(argv: string[], taps: string[]): RemoteCommand {
+  const cmd = vsctlWrite(argv);
+  if (taps.length === 0) return cmd;
+  return { argv: releasingTaps(taps, argv), merge: { ...cmd.merge!, payload: { vsctl: argv, releaseTaps: taps } satisfies VsctlPayload } };
+}
+
+/**
+ * The fixed script: $1 a device group number, then tap names (validated interface names), `--`, the command to
+ * run afterwards. The names never enter the script text: they are arguments.
+ */
+const RELEASE_TAPS = [
+  'g=$1; shift; names=""',
+  'while [ $# -gt 0 ] && [ "$1" != -- ]; do names="$names $1"; shift; done; shift',
+  'if [ -z "$(ip -o link show group "$g" 2>/dev/null)" ]; then',
+  '  ours=$(ip -o link show type tun 2>/dev/null | awk -v want="$names" \'BEGIN { n = split(want, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 } { d = $2; sub(/:$/, "", d); if (d in w) print d }\')',
+  '  if [ -n "$ours" ]; then',
+  '    for d in $ours; do echo "link set dev $d group $g"; done | ip -force -batch - >/dev/null 2>&1',
+  '    [ "$(ip -o link show group "$g" 2>/dev/null | wc -l)" -eq "$(echo "$ours" | wc -l)" ] && ip link del group "$g" >/dev/null 2>&1',
+  "  fi",
+  "fi",
+  'exec "$@"',
+].join("\n");
+
+function releasingTaps(taps: readonly string[], then: readonly string[]): string[] {
+  const names = [...new Set(taps)].sort();
+  return ["sh", "-c", RELEASE_TAPS, "povs-release-taps", String(tapReleaseGroup(names)), ...names, "--", ...then];
+}
+
+/** The device group the release of these taps uses: from the names (pure, so a merge is too), far from 0 (the default). */
+export function tapReleaseGroup(taps: readonly string[]): number {
+  const names = [...new Set(taps)].sort();
+  let h = 2166136261;
+  for (const c of names.join(" ")) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return 0x10000000 + (h % 0x60000000);
 }
 
 /** One line of an `ovs-ofctl add-flows BR -` file: `add ...` or `delete_strict ...`. */

@@ -6,6 +6,7 @@ import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
+import { vsctlWriteReleasingTaps } from "../ovs/merge";
 import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step, write } from "./framework";
 
 /**
@@ -163,9 +164,12 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
   const old = parseInputs(portSchema, props);
   await step(KIND, old.name, old, async () => {
     const { host } = hostOf(old);
-    const existing = findPort(await ovsState(host), old.name);
+    const state = await ovsState(host);
+    const existing = findPort(state, old.name);
     if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
-    await mutate(host, write(portDeleteArgv(old.name)));
+    // The userspace datapath backs an internal port with a tap: removed with the others in one netlink request.
+    const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev";
+    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [old.name] : []));
   });
 }
 export { remove as delete };

@@ -1,8 +1,10 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 import { HostQueue, type Outcome, fanOut, plan } from "../../provider/transport/coalesce";
-import { flowFileRule, parseFlowsRule, vsctlRule, vsctlWrite } from "../../provider/ovs/merge";
+import { flowFileRule, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
 import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
 import { vsctl } from "../../provider/ovs/vsctl";
 
@@ -68,6 +70,55 @@ describe("merge rules", () => {
     expect(vsctlRule.split(ok(), [a, b])).toEqual([ok(), ok()]);
     expect(vsctlRule.split({ code: 1, stdout: "", stderr: "ovs-vsctl: no bridge named nope\n" }, [a, b])).toBeUndefined();
     expect(() => vsctlWrite(["ovs-vsctl", "--format=json", "list", "Bridge"])).toThrow(/not an ovs-vsctl write/);
+  });
+
+  it("releases the taps of deleted internal ports in one group delete before the merged transaction", () => {
+    const plain = vsctlWrite(vsctl(["--if-exists", "del-port", "t0"]));
+    const a = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p2"]), ["p2"]);
+    const b = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p1"]), ["p1"]);
+    const [sh, c, script, arg0, group, ...rest] = vsctlRule.merge([plain, a, b]).argv;
+    expect([sh, c, arg0]).toEqual(["sh", "-c", "povs-release-taps"]);
+    expect(script).not.toMatch(/p1|p2/); // names are arguments, never script text
+    expect(Number(group)).toBeGreaterThanOrEqual(0x10000000);
+    expect(rest).toEqual(["p1", "p2", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
+    // Alone (a retry), a member carries its own release; without taps it is the plain write.
+    expect(a.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "p2"]);
+    expect(vsctlWriteReleasingTaps(plain.argv, [])).toEqual(plain);
+    expect(vsctlRule.merge([plain]).argv[0]).toBe("ovs-vsctl");
+  });
+
+  it("the release script touches only named taps, skips a group in use, and always runs the write", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "povs-taps-"));
+    // A fake `ip`: three tun devices (p1, p3, other), a log of what it was asked.
+    fs.writeFileSync(path.join(dir, "ip"), [
+      "#!/bin/sh", 'echo "ip $*" >>"$D/log"',
+      'case "$*" in',
+      '  "-o link show group "*) [ -n "$BUSY" ] && echo "9: foreign: <UP>"; [ -f "$D/grouped" ] && cat "$D/grouped" ;;',
+      "  \"-o link show type tun\") printf '5: p1: <BROADCAST> mtu 1500\\n6: p3: <BROADCAST> mtu 1500\\n7: other: <UP> mtu 1500\\n' ;;",
+      '  "-force -batch -") cat >>"$D/log"; printf \'5: p1:\\n6: p3:\\n\' >"$D/grouped" ;;',
+      "esac",
+    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "ovs-vsctl"), '#!/bin/sh\necho "vsctl $*"\n', { mode: 0o755 });
+    const run = (busy: boolean) => {
+      fs.rmSync(path.join(dir, "log"), { force: true });
+      fs.rmSync(path.join(dir, "grouped"), { force: true });
+      const [, , script, ...args] = vsctlWriteReleasingTaps(vsctl(["del-port", "p1"]), ["p1", "p2", "p3"]).argv;
+      const out = execFileSync("sh", ["-c", script, ...args], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, D: dir, BUSY: busy ? "1" : "" } });
+      return { out, log: fs.readFileSync(path.join(dir, "log"), "utf8") };
+    };
+    try {
+      const free = run(false);
+      expect(free.out).toBe("vsctl --timeout=30 del-port p1\n");
+      const g = /group (\d+)/.exec(free.log)![1];
+      expect(free.log).toContain(`link set dev p1 group ${g}\nlink set dev p3 group ${g}\n`);
+      expect(free.log).not.toMatch(/other|p2/);
+      expect(free.log).toContain(`ip link del group ${g}`);
+      const busy = run(true);
+      expect(busy.out).toBe(free.out);
+      expect(busy.log).not.toMatch(/batch|link del/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("puts flow adds and strict deletes of one bridge into one add-flows file", () => {

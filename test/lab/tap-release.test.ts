@@ -1,0 +1,71 @@
+import * as bridge from "../../provider/resources/bridge";
+import * as port from "../../provider/resources/port";
+import { tapReleaseGroup } from "../../provider/ovs/merge";
+import { closeAllHosts } from "../../provider/transport/pool";
+import { labConnection, onHost, uniq } from "../helpers/lab";
+import { Managed, owner } from "../helpers/provider";
+
+jest.setTimeout(120_000);
+
+/**
+ * Internal ports of a netdev bridge are taps; deleting many at once removes their devices in one netlink
+ * request (ovs/merge.ts). What must hold whatever the speed: the host ends clean, and nothing that is not
+ * ours is touched (a foreign tap, a foreign device in the group number the release would use).
+ */
+const u = uniq();
+const T = "taps";
+const conn = labConnection(0);
+const tuns = async () => (await onHost(0, ["ip", "-o", "link", "show", "type", "tun"])).stdout;
+const portsOf = async (br: string) => (await onHost(0, ["ovs-vsctl", "list-ports", br])).stdout.split("\n").filter(Boolean);
+const brName = `tr${u}`;
+const foreignTap = `ft${u}`;
+let br: Managed;
+const mk = (i: number) => new Managed(port, { connection: conn, owner: owner(T, `p${i}`), bridge: brName, name: `tp${u}${i}`, type: "internal", tag: 10 + i });
+
+beforeAll(async () => {
+  br = new Managed(bridge, { connection: conn, owner: owner(T, "br"), name: brName, datapathType: "netdev", failMode: "secure" });
+  await br.create();
+  await onHost(0, ["ip", "tuntap", "add", "mode", "tap", foreignTap]);
+});
+
+afterAll(async () => {
+  await br.delete().catch(() => undefined);
+  await onHost(0, ["ip", "link", "del", foreignTap], { reject: false });
+  closeAllHosts();
+});
+
+it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a foreign tap untouched", async () => {
+  const ports = Array.from({ length: 24 }, (_, i) => mk(i));
+  await Promise.all(ports.map((p) => p.create()));
+  expect(await portsOf(brName)).toHaveLength(24);
+  expect((await tuns()).match(new RegExp(`tp${u}\\d+:`, "g"))).toHaveLength(24);
+  await Promise.all(ports.map((p) => p.delete()));
+  expect(await portsOf(brName)).toEqual([]);
+  const left = await tuns();
+  expect(left).not.toContain(`tp${u}`);
+  expect(left).toContain(`${foreignTap}:`);
+  expect((await onHost(0, ["ip", "-d", "-j", "link", "show", foreignTap])).stdout).toContain('"group":"default"');
+  expect((await onHost(0, ["ovs-appctl", "dpif/show"])).stdout).not.toContain(`tp${u}`);
+  // ovs-vswitchd took it in stride: a new port of a deleted name comes back and works.
+  const again = mk(3);
+  await again.create();
+  expect((await again.refresh()).id).toBe(again.id);
+  await again.delete();
+  expect(await tuns()).not.toContain(`tp${u}3:`);
+});
+
+it("leaves a group in use alone (a foreign device keeps it) and still deletes the port", async () => {
+  const p = mk(30);
+  await p.create();
+  const foreign = `fd${u}`;
+  await onHost(0, ["ip", "tuntap", "add", "mode", "tap", foreign]);
+  await onHost(0, ["ip", "link", "set", foreign, "group", String(tapReleaseGroup([`tp${u}30`]))]);
+  try {
+    await p.delete();
+    expect(await portsOf(brName)).toEqual([]);
+    expect(await tuns()).not.toContain(`tp${u}30:`);
+    expect((await onHost(0, ["ip", "-o", "link", "show", foreign])).stdout).toContain(foreign);
+  } finally {
+    await onHost(0, ["ip", "link", "del", foreign], { reject: false });
+  }
+});
