@@ -42,6 +42,10 @@ export interface PhaseResult {
   maxRemoteMsPerHost?: number;
   maxConnectionsPerHost: number;
   peakRssMb: number;
+  /** CPU time of the provider processes (user + system), summed. */
+  cpuMs?: number;
+  /** The whole machine's CPU use during the phase, in cores busy on average (engine, provider, hosts). */
+  busyCores?: number;
 }
 
 export interface Run {
@@ -89,6 +93,7 @@ export function aggregate(phase: Phase, ms: number, files: readonly StatsFile[],
     remoteMs: per.reduce((n, p) => n + p.remoteMs, 0),
     maxRemoteMsPerHost: Math.max(0, ...per.map((p) => p.remoteMs)),
     peakRssMb: Math.round(Math.max(0, ...files.map((f) => f.maxRssBytes ?? 0)) / 1e5) / 10,
+    cpuMs: sum("cpuMs"),
   };
 }
 
@@ -118,12 +123,12 @@ export function table(result: BenchResult): string {
     const hosts = runs[0]?.hosts ?? 0;
     const par = runs[0]?.parallel;
     out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}`, "");
-    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB |");
-    out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | provider CPU s | machine cores busy |");
+    out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of runs) {
       for (const p of r.phases) {
         const t = p.ok ? sec(p.ms) : `FAILED after ${sec(p.ms)}`;
-        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} |`);
+        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${p.cpuMs === undefined ? "-" : sec(p.cpuMs)} | ${p.busyCores ?? "-"} |`);
       }
     }
     out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: |");

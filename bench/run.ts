@@ -55,6 +55,13 @@ function modeEnv(mode: Mode): Record<string, string> {
   return env;
 }
 
+/** The machine's CPU ticks so far (all cores): busy and total, from /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+
 function readStats(dir: string): StatsFile[] {
   if (!fs.existsSync(dir)) return [];
   return fs
@@ -112,6 +119,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       // The CLI inherits this process's environment, and the engine passes it on to the provider process.
       process.env.PULUMI_OVS_STATS_DIR = statsDir;
       const t0 = Date.now();
+      const cpu0 = machineCpu();
       let error: string | undefined;
       try {
         await withProgress(`${mode} N=${n} ${phase}`, events, (onEvent) => ops[phase](onEvent));
@@ -119,8 +127,10 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
         error = String((e as Error).message ?? e).slice(0, 2000);
       }
       const ms = Date.now() - t0;
+      const cpu1 = machineCpu();
+      const busyCores = ((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * os.cpus().length;
       await new Promise((r) => setTimeout(r, 700)); // the provider's last statistics write
-      run.phases.push(aggregate(phase, ms, readStats(statsDir), error));
+      run.phases.push({ ...aggregate(phase, ms, readStats(statsDir), error), busyCores: Math.round(busyCores * 100) / 100 });
       if (error) {
         console.error(`  ${phase} failed: ${error.split("\n").slice(0, 6).join("\n  ")}`);
         if (phase !== "destroy") {

@@ -9,27 +9,36 @@ const fs = require("fs");
 const path = require("path");
 
 const dir = process.env.PULUMI_OVS_STATS_DIR;
+function cpuMs() {
+  const u = process.cpuUsage();
+  return Math.round((u.user + u.system) / 1000);
+}
 function write() {
   if (!dir) return;
   try {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `stats-${process.pid}.json`);
     const zero = { connectionsOpened: 0, commandsRun: 0, roundTrips: 0, batches: 0, submissions: 0, mergedCommands: 0, mergedMembers: 0, mergeRetries: 0, sharedReads: 0 };
-    fs.writeFileSync(file + ".tmp", JSON.stringify({ ...zero, perHost: {}, pid: process.pid, naive: false, maxRssBytes: process.resourceUsage().maxRSS * 1024, writtenAt: new Date().toISOString() }));
+    fs.writeFileSync(file + ".tmp", JSON.stringify({ ...zero, perHost: {}, pid: process.pid, naive: false, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: cpuMs(), writtenAt: new Date().toISOString() }));
     fs.renameSync(file + ".tmp", file);
   } catch (e) {
     /* never break the run */
   }
 }
-if (dir) {
+// Only in the provider process: the benchmark's own process loads this module too (the floor program's
+// resources name it), and its statistics must not count as the provider's.
+let started = false;
+function start() {
+  if (started || !dir) return;
+  started = true;
   setInterval(write, 500).unref();
   process.on("exit", write);
   write();
 }
 
-exports.check = async (_olds, news) => ({ inputs: news });
-exports.diff = async () => ({ changes: false, replaces: [], deleteBeforeReplace: false });
-exports.create = async (inputs) => ({ id: String(inputs.name), outs: inputs });
-exports.read = async (id, props) => ({ id, props });
-exports.update = async (_id, _olds, news) => ({ outs: news });
-exports.delete = async () => undefined;
+exports.check = async (_olds, news) => (start(), { inputs: news });
+exports.diff = async () => (start(), { changes: false, replaces: [], deleteBeforeReplace: false });
+exports.create = async (inputs) => (start(), { id: String(inputs.name), outs: inputs });
+exports.read = async (id, props) => (start(), { id, props });
+exports.update = async (_id, _olds, news) => (start(), { outs: news });
+exports.delete = async () => void start();

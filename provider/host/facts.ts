@@ -118,12 +118,23 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack
   if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
   if (r?.code === 0) {
     try {
-      seedFact(host, back.key, back.parse(r.stdout));
+      seedFact(host, back.key, parseShared(r, back.parse));
     } catch {
       /* unparsable: the next reader reads it afresh and says why */
     }
   }
   return w;
+}
+
+/**
+ * Every writer of a round trip gets the same read-back result object (transport/coalesce.ts shares one read):
+ * parse it once, not once per writer (100 writers x a 150 KB snapshot made destroy CPU-bound).
+ */
+const parsedResults = new WeakMap<CommandResult, unknown>();
+
+function parseShared(r: CommandResult, parse: (stdout: string) => unknown): unknown {
+  if (!parsedResults.has(r)) parsedResults.set(r, parse(r.stdout));
+  return parsedResults.get(r);
 }
 
 /** What one command of a batch did; `undefined` (a stop-on-error batch stopped before it) counts as not run. */

@@ -169,7 +169,36 @@ export function parseDumpFlows(text: string): Flow[] {
   return text
     .split("\n")
     .filter((l) => l.trim() !== "" && !/^\S*ST_FLOW reply\b/.test(l.trim()) && /\bactions?=/.test(l))
-    .map(parseFlow);
+    .map(parseDumpedFlow);
+}
+
+/**
+ * Each write reads its bridge's flows back, so a deployment of N flows sees each flow in about N/batch dumps:
+ * a flow is parsed once per distinct text (statistics aside) and shared, frozen, after that.
+ */
+const parsedFlows = new Map<string, Flow>();
+const PARSED_FLOWS_MAX = 100_000;
+const STATISTICS = / (?:duration|n_packets|n_bytes|idle_age|hard_age)=[^ ,]*,/g;
+
+function parseDumpedFlow(line: string): Flow {
+  const at = line.indexOf(" actions=");
+  if (at < 0) return parseFlow(line);
+  const key = line.slice(0, at).replace(STATISTICS, "") + line.slice(at);
+  let flow = parsedFlows.get(key);
+  if (!flow) {
+    flow = freezeFlow(parseFlow(line));
+    if (parsedFlows.size >= PARSED_FLOWS_MAX) parsedFlows.clear();
+    parsedFlows.set(key, flow);
+  }
+  return flow;
+}
+
+function freezeFlow(f: Flow): Flow {
+  for (const x of [...f.match, ...f.actions]) Object.freeze(x);
+  Object.freeze(f.match);
+  Object.freeze(f.actions);
+  Object.freeze(f.flags);
+  return Object.freeze(f);
 }
 
 const orDefault = (p: number) => (p === DEFAULT_PRIORITY ? [] : [`priority=${p}`]);
@@ -213,8 +242,16 @@ export function flowKey(table: number, priority: number, match: string): string 
   return `${table}/${priority}/${match}`;
 }
 
+/** Keys of dumped flows (frozen, so a key cannot go stale): every resource looks its flow up in the same dump. */
+const keys = new WeakMap<Flow, string>();
+
 export function keyOf(f: Flow): string {
-  return flowKey(f.table, f.priority, matchText(f.match));
+  let k = keys.get(f);
+  if (k === undefined) {
+    k = flowKey(f.table, f.priority, matchText(f.match));
+    if (Object.isFrozen(f)) keys.set(f, k);
+  }
+  return k;
 }
 
 const ALL_ONES = (1n << 64n) - 1n;

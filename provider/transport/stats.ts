@@ -62,6 +62,8 @@ export interface StatsFile extends TransportStats {
   naive: boolean;
   /** Peak resident set size of this process, in bytes. */
   maxRssBytes: number;
+  /** CPU time of this process so far (user + system), in ms. */
+  cpuMs: number;
   writtenAt: string;
 }
 
@@ -72,8 +74,14 @@ export function statsSnapshot(): StatsFile {
     pid: process.pid,
     naive: process.env.PULUMI_OVS_NAIVE === "1",
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuMs: cpuMs(),
     writtenAt: new Date().toISOString(),
   };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return Math.round((u.user + u.system) / 1000);
 }
 
 function writeNow(): void {
