@@ -46,6 +46,12 @@ export interface PhaseResult {
   cpuMs?: number;
   /** The whole machine's CPU use during the phase, in cores busy on average (engine, provider, hosts). */
   busyCores?: number;
+  /** CPU of the benchmark process, where the inline Pulumi program runs (the language host's part). */
+  programCpuMs?: number;
+  /** CPU of the Pulumi CLI (the engine), the provider's taken out. */
+  engineCpuMs?: number;
+  /** With --repeat: every repetition's wall time, in repetition order (pairs with the other modes'). */
+  pairedMs?: number[];
 }
 
 export interface Run {
@@ -56,6 +62,8 @@ export interface Run {
   /** The engine's --parallel. */
   parallel: number | "default";
   phases: PhaseResult[];
+  /** Which repetition (--repeat): runs of one mode and N are summarized by their median. */
+  rep?: number;
 }
 
 export interface BenchResult {
@@ -109,13 +117,36 @@ function remote(p: PhaseResult, resources: number): string {
   return `${(p.remoteMs / Math.max(1, resources)).toFixed(1)} (${sec(p.maxRemoteMsPerHost)})`;
 }
 
-/** a/b as "3.2x", or "-" when either is missing. */
+/** a/b as "3.2x", or "-" when either is missing; with repetitions, the range of the paired ratios too. */
 export function ratio(a: PhaseResult | undefined, b: PhaseResult | undefined): string {
-  return a && b && b.ms > 0 ? `${(a.ms / b.ms).toFixed(2)}x` : "-";
+  if (!a || !b || b.ms <= 0) return "-";
+  const paired = (a.pairedMs ?? []).map((x, i) => x / (b.pairedMs ?? [])[i]).filter((r) => Number.isFinite(r));
+  const range = paired.length > 1 ? ` (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)})` : "";
+  return `${(a.ms / b.ms).toFixed(2)}x${range}`;
+}
+
+/**
+ * One run per mode and N: repetitions (--repeat, interleaved so that the machine's drift hits every mode alike)
+ * become their median per phase (that repetition's figures), with every repetition's wall time kept in order.
+ */
+export function summarize(runs: readonly Run[]): Run[] {
+  const groups = new Map<string, Run[]>();
+  for (const r of runs) groups.set(`${r.mode}:${r.n}`, [...(groups.get(`${r.mode}:${r.n}`) ?? []), r]);
+  return [...groups.values()].map((g) => {
+    if (g.length === 1) return g[0];
+    const phases = PHASES.flatMap((ph) => {
+      const all = g.map((r) => r.phases.find((p) => p.phase === ph));
+      const ok = all.filter((p): p is PhaseResult => !!p && p.ok).sort((x, y) => x.ms - y.ms);
+      if (ok.length < all.length) return all.filter((p): p is PhaseResult => !!p && !p.ok).slice(0, 1);
+      return ok.length ? [{ ...ok[Math.floor((ok.length - 1) / 2)], pairedMs: all.map((p) => p!.ms) }] : [];
+    });
+    return { ...g[0], phases, rep: undefined };
+  });
 }
 
 /** A markdown table per N: one row per mode and phase, then the ratios. */
 export function table(result: BenchResult): string {
+  result = { ...result, runs: summarize(result.runs) };
   const out: string[] = [];
   const ns = [...new Set(result.runs.map((r) => r.n))].sort((a, b) => a - b);
   for (const n of ns) {
@@ -123,12 +154,13 @@ export function table(result: BenchResult): string {
     const hosts = runs[0]?.hosts ?? 0;
     const par = runs[0]?.parallel;
     out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}`, "");
-    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | provider CPU s | machine cores busy |");
+    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | CPU s: provider / engine / program | machine cores busy |");
     out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of runs) {
       for (const p of r.phases) {
-        const t = p.ok ? sec(p.ms) : `FAILED after ${sec(p.ms)}`;
-        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${p.cpuMs === undefined ? "-" : sec(p.cpuMs)} | ${p.busyCores ?? "-"} |`);
+        const reps = p.pairedMs && p.pairedMs.length > 1 ? ` (${sec(Math.min(...p.pairedMs))}-${sec(Math.max(...p.pairedMs))})` : "";
+        const t = p.ok ? sec(p.ms) + reps : `FAILED after ${sec(p.ms)}`;
+        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${[p.cpuMs, p.engineCpuMs, p.programCpuMs].map((c) => (c === undefined ? "-" : sec(c))).join(" / ")} | ${p.busyCores ?? "-"} |`);
       }
     }
     out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: |");
@@ -148,6 +180,7 @@ function esc(s: string): string {
 
 /** Four panels (one per phase): wall time against N (log scale), one line per mode. */
 export function svgPlot(result: BenchResult): string {
+  result = { ...result, runs: summarize(result.runs) };
   const W = 420;
   const H = 300;
   const m = { l: 56, r: 12, t: 28, b: 40 };

@@ -7,7 +7,7 @@ import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project"
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
 /**
- * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt]
+ * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
  *                    [--naive-max-n 300] [--ckpt-max-n 300] [--out bench/results] [--replot A.json[,B.json...]]`
  *
  * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
@@ -27,6 +27,8 @@ interface Flags {
   replot?: string;
   /** Engine parallelism (--parallel); undefined: the CLI's default (4 x CPUs in pulumi 3.248). */
   parallel?: number;
+  /** Repetitions per N, modes interleaved; the table shows medians and ranges. */
+  repeat: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -45,6 +47,7 @@ function parseFlags(argv: string[]): Flags {
     out: path.resolve(REPO_ROOT, get("out") ?? "bench/results"),
     replot: get("replot"),
     parallel: get("parallel") === "default" ? undefined : Number(get("parallel") ?? 2147483647),
+    repeat: Math.max(1, Number(get("repeat") ?? 1)),
   };
 }
 
@@ -53,6 +56,13 @@ function modeEnv(mode: Mode): Record<string, string> {
   if (!mode.endsWith("-ckpt")) env.PULUMI_SKIP_CHECKPOINTS = "true";
   if (mode === "naive") env.PULUMI_OVS_NAIVE = "1";
   return env;
+}
+
+/** CPU seconds of this process (the inline program runs here) and of its reaped children (the CLI and, through it, the provider). */
+function ownCpu(): { self: number; children: number } {
+  const f = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ").map(Number);
+  // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) are at 11-14 after the ") " split; ticks of 1/100 s.
+  return { self: (f[11] + f[12]) / 100, children: (f[13] + f[14]) / 100 };
 }
 
 /** The machine's CPU ticks so far (all cores): busy and total, from /proc/stat. */
@@ -74,13 +84,16 @@ function readStats(dir: string): StatsFile[] {
 async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: { resOutputsEvent?: unknown; resOpFailedEvent?: unknown }) => void) => Promise<T>): Promise<T> {
   let done = 0;
   const t0 = Date.now();
+  const times: number[] = [];
   const show = () => process.stderr.write(`\r  ${label}: ${done}/${total} resources, ${((Date.now() - t0) / 1000).toFixed(1)} s   `);
   const tick = setInterval(show, 1000);
   try {
     return await fn((e) => {
-      if (e.resOutputsEvent || e.resOpFailedEvent) done++;
+      if (e.resOutputsEvent || e.resOpFailedEvent) (done++, times.push(Date.now() - t0));
     });
   } finally {
+    // BENCH_TIMELINE_DIR: when each resource finished, per mode and phase (to compare with the floor's pace).
+    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times }));
     clearInterval(tick);
     show();
     process.stderr.write("\n");
@@ -120,6 +133,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       process.env.PULUMI_OVS_STATS_DIR = statsDir;
       const t0 = Date.now();
       const cpu0 = machineCpu();
+      const own0 = ownCpu();
       let error: string | undefined;
       try {
         await withProgress(`${mode} N=${n} ${phase}`, events, (onEvent) => ops[phase](onEvent));
@@ -130,7 +144,15 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       const cpu1 = machineCpu();
       const busyCores = ((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * os.cpus().length;
       await new Promise((r) => setTimeout(r, 700)); // the provider's last statistics write
-      run.phases.push({ ...aggregate(phase, ms, readStats(statsDir), error), busyCores: Math.round(busyCores * 100) / 100 });
+      const own1 = ownCpu();
+      const result = aggregate(phase, ms, readStats(statsDir), error);
+      run.phases.push({
+        ...result,
+        busyCores: Math.round(busyCores * 100) / 100,
+        programCpuMs: Math.round((own1.self - own0.self) * 1000),
+        // The CLI's CPU includes that of the provider process it started and reaped.
+        engineCpuMs: Math.round((own1.children - own0.children) * 1000 - (result.cpuMs ?? 0)),
+      });
       if (error) {
         console.error(`  ${phase} failed: ${error.split("\n").slice(0, 6).join("\n  ")}`);
         if (phase !== "destroy") {
@@ -161,9 +183,13 @@ async function main(): Promise<void> {
   if (flags.replot) {
     // Several result files (e.g. a large-N run made apart) merge into one: later runs of a mode and N win.
     const parts = flags.replot.split(",").map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as BenchResult);
-    const runs = new Map<string, Run>();
-    for (const part of parts) for (const r of part.runs) runs.set(`${r.mode}:${r.n}`, r);
-    const result: BenchResult = { ...parts[0], runs: [...runs.values()].sort((a, b) => a.n - b.n || MODES.indexOf(a.mode) - MODES.indexOf(b.mode)) };
+    const runs = new Map<string, Run[]>();
+    for (const part of parts) {
+      const mine = new Map<string, Run[]>();
+      for (const r of part.runs) mine.set(`${r.mode}:${r.n}`, [...(mine.get(`${r.mode}:${r.n}`) ?? []), r]);
+      for (const [k, rs] of mine) runs.set(k, rs); // all repetitions of a mode and N come from one file
+    }
+    const result: BenchResult = { ...parts[0], runs: [...runs.values()].flat().sort((a, b) => a.n - b.n || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || (a.rep ?? 0) - (b.rep ?? 0)) };
     fs.writeFileSync(path.join(flags.out, "latest.json"), JSON.stringify(result, null, 2));
     fs.writeFileSync(path.join(flags.out, "time-vs-n.svg"), svgPlot(result));
     console.log(table(result));
@@ -176,17 +202,20 @@ async function main(): Promise<void> {
   const result: BenchResult = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runs: [] };
   console.error(`bench: N=${flags.ns.join(",")} over ${flags.hosts} hosts, modes ${flags.modes.join(", ")}, --parallel ${flags.parallel ?? "default"}; project ${dir}`);
   for (const n of flags.ns) {
-    for (const mode of flags.modes) {
-      if (mode === "naive" && n > flags.naiveMaxN) {
-        console.error(`  naive N=${n}: skipped (--naive-max-n ${flags.naiveMaxN})`);
-        continue;
+    for (let rep = 1; rep <= flags.repeat; rep++) {
+      for (const mode of flags.modes) {
+        if (mode === "naive" && n > flags.naiveMaxN) {
+          if (rep === 1) console.error(`  naive N=${n}: skipped (--naive-max-n ${flags.naiveMaxN})`);
+          continue;
+        }
+        if (mode.endsWith("-ckpt") && n > flags.ckptMaxN) {
+          if (rep === 1) console.error(`  ${mode} N=${n}: skipped (--ckpt-max-n ${flags.ckptMaxN})`);
+          continue;
+        }
+        const run = await runMode(dir, mode, n, flags.hosts, flags.parallel);
+        result.runs.push(flags.repeat > 1 ? { ...run, rep } : run);
+        writeOutputs(flags.out, result, stamp);
       }
-      if (mode.endsWith("-ckpt") && n > flags.ckptMaxN) {
-        console.error(`  ${mode} N=${n}: skipped (--ckpt-max-n ${flags.ckptMaxN})`);
-        continue;
-      }
-      result.runs.push(await runMode(dir, mode, n, flags.hosts, flags.parallel));
-      writeOutputs(flags.out, result, stamp);
     }
   }
   console.log(table(result));

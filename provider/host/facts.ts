@@ -4,7 +4,7 @@ import type { Outcome } from "../transport/coalesce";
 import { commandError } from "../ip/batch";
 import { listAllArgv, parseOvsState, type OvsState } from "../ovs/ovsdb";
 import { dumpFlowsArgv, parseDumpFlows, type Flow } from "../ovs/flow";
-import { type FlowLinePayload, flowFileRule, vsctlRule } from "../ovs/merge";
+import { type FlowLinePayload, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, vsctlArgvOf, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
 
 /**
@@ -72,6 +72,19 @@ export function forgetFacts(host: SshHost): void {
   facts.get(host)?.clear();
 }
 
+/**
+ * Forget what a write may have changed. A flow-table write changes only flows; an ovs-vsctl transaction of
+ * port and interface commands changes no flow (OVS keeps a flow whose in_port is gone); anything else may
+ * change anything. Sections kept stay bound by IDLE_MS and MAX_AGE_MS like every other.
+ */
+export function forgetAfterWrite(host: SshHost, cmd: RemoteCommand): void {
+  const m = facts.get(host);
+  if (!m) return;
+  const argv = cmd.merge?.rule === vsctlRule ? vsctlArgvOf(cmd) : cmd.argv;
+  const changed = isFlowTableWrite(argv) ? (k: string) => k.startsWith("flows:") : isPortOnlyVsctl(argv) ? (k: string) => !k.startsWith("flows:") : () => true;
+  for (const k of [...m.keys()]) if (changed(k)) m.delete(k);
+}
+
 /** Forget everything (a new engine operation starts with a new provider process; tests emulate that). */
 export function forgetAllFacts(): void {
   facts.clear();
@@ -104,16 +117,20 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack
     try {
       return await host.run(cmd);
     } finally {
-      forgetFacts(host);
+      forgetAfterWrite(host, cmd);
     }
   }
   let results: Outcome[];
   try {
     results = await host.runBatch([cmd, back.cmd], { stopOnError: true });
-  } finally {
+  } catch (e) {
     forgetFacts(host);
+    throw e;
   }
   const [w, r] = results;
+  // A failed write may be the first sign that something is gone: forget everything then.
+  if (w?.code === 0) forgetAfterWrite(host, cmd);
+  else forgetFacts(host);
   if (!w) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
   if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
   if (r?.code === 0) {

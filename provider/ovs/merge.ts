@@ -49,7 +49,8 @@ interface VsctlPayload {
   releaseTaps: string[];
 }
 
-function vsctlArgvOf(m: RemoteCommand): string[] {
+/** The ovs-vsctl argv of a vsctl write (without the tap release around it). */
+export function vsctlArgvOf(m: RemoteCommand): string[] {
   return (m.merge?.payload as VsctlPayload | undefined)?.vsctl ?? m.argv;
 }
 
@@ -96,6 +97,27 @@ export function tapReleaseGroup(taps: readonly string[]): number {
   let h = 2166136261;
   for (const c of names.join(" ")) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
   return 0x10000000 + (h % 0x60000000);
+}
+
+const FLOW_TABLE_WRITES = new Set(["add-flow", "add-flows", "mod-flows", "del-flows", "replace-flows"]);
+
+/** An ovs-ofctl command that changes a flow table and nothing else. */
+export function isFlowTableWrite(argv: readonly string[]): boolean {
+  return argv[0] === "ovs-ofctl" && argv.some((a) => FLOW_TABLE_WRITES.has(a));
+}
+
+/**
+ * An ovs-vsctl write whose every command adds, removes or changes ports and interfaces (add-port, del-port,
+ * set/clear/add/remove on Port or Interface): a transaction that cannot change a flow table.
+ */
+export function isPortOnlyVsctl(argv: readonly string[]): boolean {
+  if (!isVsctlWrite(argv)) return false;
+  const commands: string[][] = [[]];
+  for (const a of argv.slice(VSCTL_PREFIX.length)) a === "--" ? commands.push([]) : commands[commands.length - 1].push(a);
+  return commands.every((c) => {
+    const [name, table] = c.filter((a) => !a.startsWith("--"));
+    return name === "add-port" || name === "del-port" || (["set", "clear", "add", "remove"].includes(name) && (table === "Port" || table === "Interface"));
+  });
 }
 
 /** One line of an `ovs-ofctl add-flows BR -` file: `add ...` or `delete_strict ...`. */

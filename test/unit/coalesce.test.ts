@@ -4,7 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 import { HostQueue, type Outcome, fanOut, plan } from "../../provider/transport/coalesce";
-import { flowFileRule, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
+import { flowFileRule, isFlowTableWrite, isPortOnlyVsctl, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
+import { cachedFact, forgetAfterWrite } from "../../provider/host/facts";
+import type { SshHost } from "../../provider/transport/pool";
 import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
 import { vsctl } from "../../provider/ovs/vsctl";
 
@@ -119,6 +121,38 @@ describe("merge rules", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("tells which writes cannot change flows, and which change only flows", () => {
+    expect(isPortOnlyVsctl(vsctl(["--may-exist", "add-port", "b", "p"], ["set", "Interface", "p", "type=internal"], ["set", "Port", "p", "tag=5"]))).toBe(true);
+    expect(isPortOnlyVsctl(vsctl(["--if-exists", "del-port", "p"], ["clear", "Port", "p", "tag"], ["remove", "Interface", "p", "options", '"key"']))).toBe(true);
+    expect(isPortOnlyVsctl(vsctl(["add-port", "b", "p"], ["set", "Bridge", "b", "fail_mode=secure"]))).toBe(false);
+    expect(isPortOnlyVsctl(vsctl(["--if-exists", "del-br", "b"]))).toBe(false);
+    expect(isPortOnlyVsctl(["ip", "link", "del", "p"])).toBe(false);
+    expect(isFlowTableWrite(flowFileRule.merge([addFlowMergeable("br0", ALL, "table=0,actions=drop")]).argv)).toBe(true);
+    expect(isFlowTableWrite(["ovs-ofctl", "--timeout=30", "-O", ALL, "mod-port", "br0", "p", "down"])).toBe(false);
+  });
+
+  it("a write forgets the host sections it may have changed, and only those", async () => {
+    const host = {} as SshHost;
+    let reads = 0;
+    const read = (key: string) => cachedFact(host, key, async () => `${key}#${++reads}`);
+    const sections = ["ovs", "ip:", "flows:br0:x"];
+    let last = await Promise.all(sections.map(read));
+    const reread = async () => {
+      const now = await Promise.all(sections.map(read));
+      const changed = now.map((v, i) => v !== last[i]);
+      last = now;
+      return changed;
+    };
+    forgetAfterWrite(host, addFlowMergeable("br0", ALL, "table=0,actions=drop"));
+    expect(await reread()).toEqual([false, false, true]);
+    forgetAfterWrite(host, vsctlWrite(vsctl(["add-port", "br0", "p"])));
+    expect(await reread()).toEqual([true, true, false]);
+    forgetAfterWrite(host, vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p"]), ["p"]));
+    expect(await reread()).toEqual([true, true, false]);
+    forgetAfterWrite(host, { argv: ["ip", "link", "set", "p", "up"] });
+    expect(await reread()).toEqual([true, true, true]);
   });
 
   it("puts flow adds and strict deletes of one bridge into one add-flows file", () => {
