@@ -50,6 +50,8 @@ export interface PhaseResult {
   programCpuMs?: number;
   /** CPU of the Pulumi CLI (the engine), the provider's taken out. */
   engineCpuMs?: number;
+  /** Where the largest provider's memory was at its peak (process.memoryUsage(), MB). */
+  atPeak?: Record<string, number>;
   /** With --repeat: every repetition's wall time, in repetition order (pairs with the other modes'). */
   pairedMs?: number[];
 }
@@ -102,6 +104,7 @@ export function aggregate(phase: Phase, ms: number, files: readonly StatsFile[],
     maxRemoteMsPerHost: Math.max(0, ...per.map((p) => p.remoteMs)),
     peakRssMb: Math.round(Math.max(0, ...files.map((f) => f.maxRssBytes ?? 0)) / 1e5) / 10,
     cpuMs: sum("cpuMs"),
+    atPeak: [...files].sort((a, b) => (b.maxRssBytes ?? 0) - (a.maxRssBytes ?? 0))[0]?.atPeak,
   };
 }
 

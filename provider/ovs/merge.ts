@@ -46,7 +46,13 @@ export function vsctlWrite(argv: string[]): RemoteCommand {
 /** What a vsctl write carries beyond its argv when it releases tap devices first. */
 interface VsctlPayload {
   vsctl: string[];
-  releaseTaps: string[];
+  releaseTaps: Tap[];
+}
+
+/** A tap device as OVS has it open: its name and kernel ifindex (both must match on the host). */
+export interface Tap {
+  name: string;
+  ifindex: number;
 }
 
 /** The ovs-vsctl argv of a vsctl write (without the tap release around it). */
@@ -60,24 +66,25 @@ export function vsctlArgvOf(m: RemoteCommand): string[] {
  * on its own as it closes the file, and the kernel waits out an RCU grace period per device (measured here:
  * 16 ms each, 1.7 s for 100 ports in one transaction). Deleted first in ONE netlink request
  * (`ip link del group`), they wait out one grace period together (0.04 s for 100); ovs-vswitchd then finds
- * them gone and only drops its rows. Only taps of the given names are touched, and nothing if the group
+ * them gone and only drops its rows. Only tun devices with both the name and the ifindex OVS reported are
+ * touched (a device of that name that is not the one OVS holds is left alone), and nothing if the group
  * number is in use; if anything about it fails, the ovs-vsctl write still removes the ports the slow way.
  */
-export function vsctlWriteReleasingTaps(argv: string[], taps: string[]): RemoteCommand {
+export function vsctlWriteReleasingTaps(argv: string[], taps: Tap[]): RemoteCommand {
   const cmd = vsctlWrite(argv);
   if (taps.length === 0) return cmd;
   return { argv: releasingTaps(taps, argv), merge: { ...cmd.merge!, payload: { vsctl: argv, releaseTaps: taps } satisfies VsctlPayload } };
 }
 
 /**
- * The fixed script: $1 a device group number, then tap names (validated interface names), `--`, the command to
- * run afterwards. The names never enter the script text: they are arguments.
+ * The fixed script: $1 a device group number, then taps as NAME:IFINDEX (validated interface names), `--`, the
+ * command to run afterwards. The names never enter the script text: they are arguments.
  */
 const RELEASE_TAPS = [
   'g=$1; shift; names=""',
   'while [ $# -gt 0 ] && [ "$1" != -- ]; do names="$names $1"; shift; done; shift',
   'if [ -z "$(ip -o link show group "$g" 2>/dev/null)" ]; then',
-  '  ours=$(ip -o link show type tun 2>/dev/null | awk -v want="$names" \'BEGIN { n = split(want, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 } { d = $2; sub(/:$/, "", d); if (d in w) print d }\')',
+  '  ours=$(ip -o link show type tun 2>/dev/null | awk -v want="$names" \'BEGIN { n = split(want, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 } { i = $1; sub(/:$/, "", i); d = $2; sub(/:$/, "", d); if ((d ":" i) in w) print d }\')',
   '  if [ -n "$ours" ]; then',
   '    for d in $ours; do echo "link set dev $d group $g"; done | ip -force -batch - >/dev/null 2>&1',
   '    [ "$(ip -o link show group "$g" 2>/dev/null | wc -l)" -eq "$(echo "$ours" | wc -l)" ] && ip link del group "$g" >/dev/null 2>&1',
@@ -86,14 +93,18 @@ const RELEASE_TAPS = [
   'exec "$@"',
 ].join("\n");
 
-function releasingTaps(taps: readonly string[], then: readonly string[]): string[] {
-  const names = [...new Set(taps)].sort();
-  return ["sh", "-c", RELEASE_TAPS, "povs-release-taps", String(tapReleaseGroup(names)), ...names, "--", ...then];
+function tapArgs(taps: readonly Tap[]): string[] {
+  for (const t of taps) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(t.name) || !Number.isInteger(t.ifindex) || t.ifindex <= 0) throw new Error(`not a tap: ${JSON.stringify(t)}`);
+  return [...new Set(taps.map((t) => `${t.name}:${t.ifindex}`))].sort();
 }
 
-/** The device group the release of these taps uses: from the names (pure, so a merge is too), far from 0 (the default). */
-export function tapReleaseGroup(taps: readonly string[]): number {
-  const names = [...new Set(taps)].sort();
+function releasingTaps(taps: readonly Tap[], then: readonly string[]): string[] {
+  return ["sh", "-c", RELEASE_TAPS, "povs-release-taps", String(tapReleaseGroup(taps)), ...tapArgs(taps), "--", ...then];
+}
+
+/** The device group the release of these taps uses: from the taps (pure, so a merge is too), far from 0 (the default). */
+export function tapReleaseGroup(taps: readonly Tap[]): number {
+  const names = tapArgs(taps);
   let h = 2166136261;
   for (const c of names.join(" ")) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
   return 0x10000000 + (h % 0x60000000);

@@ -167,9 +167,11 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     const state = await ovsState(host);
     const existing = findPort(state, old.name);
     if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
-    // The userspace datapath backs an internal port with a tap: removed with the others in one netlink request.
-    const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev";
-    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [old.name] : []));
+    // The userspace datapath backs an internal port with a tap: removed with the others in one netlink request
+    // (only while it is in the host's namespace, where the release looks for it).
+    const ifindex = existing.iface?.ifindex;
+    const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev" && !old.netns && !!ifindex && ifindex > 0;
+    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [{ name: old.name, ifindex: ifindex! }] : []));
   });
 }
 export { remove as delete };

@@ -64,6 +64,8 @@ export interface StatsFile extends TransportStats {
   maxRssBytes: number;
   /** CPU time of this process so far (user + system), in ms. */
   cpuMs: number;
+  /** process.memoryUsage() (MB) at the largest RSS seen by a statistics write: where the memory was. */
+  atPeak?: Record<string, number>;
   writtenAt: string;
 }
 
@@ -75,8 +77,17 @@ export function statsSnapshot(): StatsFile {
     naive: process.env.PULUMI_OVS_NAIVE === "1",
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     cpuMs: cpuMs(),
+    atPeak: memoryAtPeak(),
     writtenAt: new Date().toISOString(),
   };
+}
+
+let peak: Record<string, number> | undefined;
+
+function memoryAtPeak(): Record<string, number> | undefined {
+  const m = process.memoryUsage();
+  if (!peak || m.rss / 1e6 > peak.rss) peak = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1e5) / 10]));
+  return peak;
 }
 
 function cpuMs(): number {

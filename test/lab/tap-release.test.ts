@@ -59,7 +59,7 @@ it("leaves a group in use alone (a foreign device keeps it) and still deletes th
   await p.create();
   const foreign = `fd${u}`;
   await onHost(0, ["ip", "tuntap", "add", "mode", "tap", foreign]);
-  await onHost(0, ["ip", "link", "set", foreign, "group", String(tapReleaseGroup([`tp${u}30`]))]);
+  await onHost(0, ["ip", "link", "set", foreign, "group", String(tapReleaseGroup([{ name: `tp${u}30`, ifindex: Number(p.outs.boundIfindex) }]))]);
   try {
     await p.delete();
     expect(await portsOf(brName)).toEqual([]);
@@ -67,5 +67,21 @@ it("leaves a group in use alone (a foreign device keeps it) and still deletes th
     expect((await onHost(0, ["ip", "-o", "link", "show", foreign])).stdout).toContain(foreign);
   } finally {
     await onHost(0, ["ip", "link", "del", foreign], { reject: false });
+  }
+});
+
+it("leaves a same-named foreign tap alone when our internal port lives in a namespace", async () => {
+  const ns = `tn${u}`;
+  await onHost(0, ["ip", "netns", "add", ns]);
+  const p = new Managed(port, { connection: conn, owner: owner(T, "pn"), bridge: brName, name: `tq${u}`, type: "internal", netns: ns, addresses: ["198.18.140.1/24"] });
+  try {
+    await p.create();
+    await onHost(0, ["ip", "tuntap", "add", "mode", "tap", `tq${u}`]); // free in the host's namespace: someone else's
+    await p.delete();
+    expect(await portsOf(brName)).toEqual([]);
+    expect(await tuns()).toContain(`tq${u}:`);
+  } finally {
+    await onHost(0, ["ip", "link", "del", `tq${u}`], { reject: false });
+    await onHost(0, ["ip", "netns", "del", ns], { reject: false });
   }
 });

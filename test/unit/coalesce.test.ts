@@ -76,20 +76,22 @@ describe("merge rules", () => {
 
   it("releases the taps of deleted internal ports in one group delete before the merged transaction", () => {
     const plain = vsctlWrite(vsctl(["--if-exists", "del-port", "t0"]));
-    const a = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p2"]), ["p2"]);
-    const b = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p1"]), ["p1"]);
+    const a = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p2"]), [{ name: "p2", ifindex: 12 }]);
+    const b = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p1"]), [{ name: "p1", ifindex: 11 }]);
     const [sh, c, script, arg0, group, ...rest] = vsctlRule.merge([plain, a, b]).argv;
     expect([sh, c, arg0]).toEqual(["sh", "-c", "povs-release-taps"]);
     expect(script).not.toMatch(/p1|p2/); // names are arguments, never script text
     expect(Number(group)).toBeGreaterThanOrEqual(0x10000000);
-    expect(rest).toEqual(["p1", "p2", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
+    expect(rest).toEqual(["p1:11", "p2:12", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
     // Alone (a retry), a member carries its own release; without taps it is the plain write.
-    expect(a.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "p2"]);
+    expect(a.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2:12", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "p2"]);
     expect(vsctlWriteReleasingTaps(plain.argv, [])).toEqual(plain);
     expect(vsctlRule.merge([plain]).argv[0]).toBe("ovs-vsctl");
+    expect(() => vsctlWriteReleasingTaps(plain.argv, [{ name: "a;b", ifindex: 3 }])).toThrow(/not a tap/);
+    expect(() => vsctlWriteReleasingTaps(plain.argv, [{ name: "p", ifindex: 0 }])).toThrow(/not a tap/);
   });
 
-  it("the release script touches only named taps, skips a group in use, and always runs the write", () => {
+  it("the release script touches only named taps with OVS's ifindex, skips a group in use, and always runs the write", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "povs-taps-"));
     // A fake `ip`: three tun devices (p1, p3, other), a log of what it was asked.
     fs.writeFileSync(path.join(dir, "ip"), [
@@ -104,7 +106,7 @@ describe("merge rules", () => {
     const run = (busy: boolean) => {
       fs.rmSync(path.join(dir, "log"), { force: true });
       fs.rmSync(path.join(dir, "grouped"), { force: true });
-      const [, , script, ...args] = vsctlWriteReleasingTaps(vsctl(["del-port", "p1"]), ["p1", "p2", "p3"]).argv;
+      const [, , script, ...args] = vsctlWriteReleasingTaps(vsctl(["del-port", "p1"]), [{ name: "p1", ifindex: 5 }, { name: "p2", ifindex: 8 }, { name: "p3", ifindex: 6 }, { name: "other", ifindex: 99 }]).argv;
       const out = execFileSync("sh", ["-c", script, ...args], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, D: dir, BUSY: busy ? "1" : "" } });
       return { out, log: fs.readFileSync(path.join(dir, "log"), "utf8") };
     };
@@ -149,7 +151,7 @@ describe("merge rules", () => {
     expect(await reread()).toEqual([false, false, true]);
     forgetAfterWrite(host, vsctlWrite(vsctl(["add-port", "br0", "p"])));
     expect(await reread()).toEqual([true, true, false]);
-    forgetAfterWrite(host, vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p"]), ["p"]));
+    forgetAfterWrite(host, vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p"]), [{ name: "p", ifindex: 4 }]));
     expect(await reread()).toEqual([true, true, false]);
     forgetAfterWrite(host, { argv: ["ip", "link", "set", "p", "up"] });
     expect(await reread()).toEqual([true, true, true]);
