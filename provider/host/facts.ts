@@ -23,7 +23,7 @@ import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
  * process writes to the host. Writes made by others are seen once the section is re-read; within one engine
  * operation that is at most MAX_AGE_MS late.
  */
-const IDLE_MS = Number(process.env.PULUMI_OVS_FACTS_TTL_MS ?? 1500);
+const IDLE_MS = Number(process.env.PULUMI_OVS_FACTS_TTL_MS ?? 3000);
 const MAX_AGE_MS = Number(process.env.PULUMI_OVS_FACTS_MAX_AGE_MS ?? 10_000);
 
 interface Entry {
@@ -52,8 +52,13 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
   const value = fetch();
   const entry = { at: now, used: now, value };
   m.set(key, entry);
-  // A failed read must not be served to the next caller.
-  value.catch(() => m.get(key) === entry && m.delete(key));
+  // Not idle while the read is out: the idle time counts from its answer (a 0.8 s read of a large host must
+  // not leave readers arriving just after it to read again).
+  value.then(
+    () => (entry.used = Math.max(entry.used, Date.now())),
+    // A failed read must not be served to the next caller.
+    () => m.get(key) === entry && m.delete(key),
+  );
   return value;
 }
 

@@ -135,6 +135,24 @@ describe("merge rules", () => {
     expect(isFlowTableWrite(["ovs-ofctl", "--timeout=30", "-O", ALL, "mod-port", "br0", "p", "down"])).toBe(false);
   });
 
+  it("a section is not idle while its read is out: idle time counts from the answer", async () => {
+    jest.useFakeTimers();
+    try {
+      const host = {} as SshHost;
+      let reads = 0;
+      const slowRead = () => cachedFact(host, "ovs", () => new Promise<number>((r) => setTimeout(() => r(++reads), 2900)));
+      const first = slowRead();
+      await jest.advanceTimersByTimeAsync(2900);
+      expect(await first).toBe(1);
+      await jest.advanceTimersByTimeAsync(2000); // 4.9 s after the request, 2 s after the answer
+      const again = slowRead();
+      await jest.advanceTimersByTimeAsync(2900);
+      expect(await again).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("a write forgets the host sections it may have changed, and only those", async () => {
     const host = {} as SshHost;
     let reads = 0;
