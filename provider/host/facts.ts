@@ -118,24 +118,27 @@ export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
  */
 export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack?: boolean } = {}): Promise<CommandResult> {
   const back = opts.readBack === false ? undefined : readBackFor(cmd);
+  // A failed write may be the first sign that something is gone (a bridge, a namespace): forget everything then.
+  const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
   if (!back) {
     try {
-      return await host.run(cmd);
-    } finally {
-      forgetAfterWrite(host, cmd);
+      const w = await host.run(cmd);
+      forget(w.code === 0);
+      return w;
+    } catch (e) {
+      forget(false);
+      throw e;
     }
   }
   let results: Outcome[];
   try {
     results = await host.runBatch([cmd, back.cmd], { stopOnError: true });
   } catch (e) {
-    forgetFacts(host);
+    forget(false);
     throw e;
   }
   const [w, r] = results;
-  // A failed write may be the first sign that something is gone: forget everything then.
-  if (w?.code === 0) forgetAfterWrite(host, cmd);
-  else forgetFacts(host);
+  forget(w?.code === 0);
   if (!w) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
   if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
   if (r?.code === 0) {

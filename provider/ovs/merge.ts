@@ -1,4 +1,5 @@
 import type { CommandResult, MergeRule, RemoteCommand } from "../transport/command";
+import { ifName } from "../schema/common";
 
 /**
  * How OVS commands from different resources combine into one command when they meet in one round trip
@@ -93,20 +94,25 @@ const RELEASE_TAPS = [
   'exec "$@"',
 ].join("\n");
 
+/** The script's NAME:IFINDEX arguments, validated, deduplicated and in order. */
 function tapArgs(taps: readonly Tap[]): string[] {
-  for (const t of taps) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(t.name) || !Number.isInteger(t.ifindex) || t.ifindex <= 0) throw new Error(`not a tap: ${JSON.stringify(t)}`);
+  for (const t of taps) if (!ifName.safeParse(t.name).success || !Number.isInteger(t.ifindex) || t.ifindex <= 0) throw new Error(`not a tap: ${JSON.stringify(t)}`);
   return [...new Set(taps.map((t) => `${t.name}:${t.ifindex}`))].sort();
 }
 
 function releasingTaps(taps: readonly Tap[], then: readonly string[]): string[] {
-  return ["sh", "-c", RELEASE_TAPS, "povs-release-taps", String(tapReleaseGroup(taps)), ...tapArgs(taps), "--", ...then];
+  const args = tapArgs(taps);
+  return ["sh", "-c", RELEASE_TAPS, "povs-release-taps", String(groupOf(args)), ...args, "--", ...then];
 }
 
 /** The device group the release of these taps uses: from the taps (pure, so a merge is too), far from 0 (the default). */
 export function tapReleaseGroup(taps: readonly Tap[]): number {
-  const names = tapArgs(taps);
+  return groupOf(tapArgs(taps));
+}
+
+function groupOf(args: readonly string[]): number {
   let h = 2166136261;
-  for (const c of names.join(" ")) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  for (const c of args.join(" ")) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
   return 0x10000000 + (h % 0x60000000);
 }
 

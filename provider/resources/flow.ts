@@ -21,7 +21,7 @@ import {
   parsedFlowMatch,
 } from "../ovs/flow";
 import type { BridgeRow } from "../ovs/ovsdb";
-import { forgetFacts, liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
+import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { shellJoin } from "../transport/quote";
@@ -259,11 +259,9 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     try {
       await mutate(host, delFlowStrictCommand(old.bridge, ofVersions(bridge.protocols), cookieFor(old.owner), old.table, old.priority, old.match), { readBack: false });
     } catch (e) {
-      // The bridge went away after the snapshot we looked at (flow writes keep it): gone with its bridge too.
-      if (e instanceof RemoteCommandError && /is not a bridge or a socket/.test(e.stderr)) {
-        forgetFacts(host);
-        if (!(await bridgeRow(host, old.bridge))) return;
-      }
+      // The bridge went away after the snapshot we looked at (flow writes keep it; the failed write made the
+      // host's sections be read afresh): gone with its bridge too.
+      if (e instanceof RemoteCommandError && /is not a bridge or a socket/.test(e.stderr) && !(await bridgeRow(host, old.bridge))) return;
       throw e;
     }
   });
