@@ -38,7 +38,7 @@ async function program() {
   const config = new pulumi.Config();
   const prefix = config.get("prefix") ?? "";
   const image = config.get("image") ?? "pulumi-ovs/busybox:latest";
-  // The seed's 172.17.0.0/16 for each way, mapped into 198.18.0.0/15; /24 number N belongs to host N.
+  // The seed's docker /16 for each way, mapped into 198.18.0.0/15; /24 number N belongs to host N.
   const bridged = cidr(config.get("bridgedNet") ?? "198.18.64.0/18", "bridgedNet");
   const routed = cidr(config.get("routedNet") ?? "198.18.128.0/17", "routedNet");
   const hostOctet = config.getNumber("hostOctet") ?? 42; // the /24 that holds the hosts' own bridged addresses

@@ -49,13 +49,23 @@ host_json() {
           trunkNic: $trunk, netns: $netns, dir: $dir}'
 }
 
+# spare_host_arg COMMAND HINT ARGS...: the number of the one spare host ARGS
+# name (h$SPARE_MIN..h$LAB_MAX_HOSTS), or die with COMMAND's usage (HINT after
+# the range). Both spare commands take their host this way.
+spare_host_arg() {
+    local command=$1 hint=$2 i
+    shift 2
+    (($# == 1)) || die "usage: lab.sh $command HOST (h$SPARE_MIN..h$LAB_MAX_HOSTS)"
+    i="$(parse_host "$1")"
+    ((i >= SPARE_MIN)) || die "spare hosts are h$SPARE_MIN..h$LAB_MAX_HOSTS$hint"
+    echo "$i"
+}
+
 # spare-up HOST: an extra host (h41..h50) built like the others but not in the
 # inventory, for tests that break hosts. Prints its JSON entry. Idempotent.
 cmd_spare_up() {
-    (($# == 1)) || die "usage: lab.sh spare-up HOST (h$SPARE_MIN..h$LAB_MAX_HOSTS)"
     local i
-    i="$(parse_host "$1")"
-    ((i >= SPARE_MIN)) || die "spare hosts are h$SPARE_MIN..h$LAB_MAX_HOSTS"
+    i="$(spare_host_arg spare-up "" "$@")"
     require_root
     lab_lock
     [[ -n "$(lab_recorded_hosts || true)" ]] || die "lab is not up"
@@ -70,10 +80,8 @@ cmd_spare_up() {
 
 # spare-down HOST: remove a spare host (never an inventory host).
 cmd_spare_down() {
-    (($# == 1)) || die "usage: lab.sh spare-down HOST"
     local i
-    i="$(parse_host "$1")"
-    ((i >= SPARE_MIN)) || die "spare hosts are h$SPARE_MIN..h$LAB_MAX_HOSTS; use lab.sh down for the lab"
+    i="$(spare_host_arg spare-down "; use lab.sh down for the lab" "$@")"
     require_root
     lab_lock
     host_down "$i"
