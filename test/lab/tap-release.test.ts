@@ -4,6 +4,7 @@ import { tapReleaseGroup } from "../../provider/ovs/merge";
 import { closeAllHosts } from "../../provider/transport/pool";
 import { labConnection, onHost, uniq } from "../helpers/lab";
 import { Managed, owner } from "../helpers/provider";
+import { pings, tcpWorks } from "../helpers/packets";
 
 jest.setTimeout(120_000);
 
@@ -19,22 +20,26 @@ const tuns = async () => (await onHost(0, ["ip", "-o", "link", "show", "type", "
 const portsOf = async (br: string) => (await onHost(0, ["ovs-vsctl", "list-ports", br])).stdout.split("\n").filter(Boolean);
 const brName = `tr${u}`;
 const foreignTap = `ft${u}`;
+const nsA = `ta${u}`;
+const nsB = `tb${u}`;
 let br: Managed;
 const mk = (i: number) => new Managed(port, { connection: conn, owner: owner(T, `p${i}`), bridge: brName, name: `tp${u}${i}`, type: "internal", tag: 10 + i });
 
 beforeAll(async () => {
-  br = new Managed(bridge, { connection: conn, owner: owner(T, "br"), name: brName, datapathType: "netdev", failMode: "secure" });
+  br = new Managed(bridge, { connection: conn, owner: owner(T, "br"), name: brName, datapathType: "netdev", failMode: "standalone" });
   await br.create();
   await onHost(0, ["ip", "tuntap", "add", "mode", "tap", foreignTap]);
+  for (const n of [nsA, nsB]) await onHost(0, ["ip", "netns", "add", n]);
 });
 
 afterAll(async () => {
   await br.delete().catch(() => undefined);
   await onHost(0, ["ip", "link", "del", foreignTap], { reject: false });
+  for (const n of [nsA, nsB]) await onHost(0, ["ip", "netns", "del", n], { reject: false });
   closeAllHosts();
 });
 
-it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a foreign tap untouched", async () => {
+it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a foreign tap untouched; the name works again", async () => {
   const ports = Array.from({ length: 24 }, (_, i) => mk(i));
   await Promise.all(ports.map((p) => p.create()));
   expect(await portsOf(brName)).toHaveLength(24);
@@ -46,12 +51,20 @@ it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a for
   expect(left).toContain(`${foreignTap}:`);
   expect((await onHost(0, ["ip", "-d", "-j", "link", "show", foreignTap])).stdout).toContain('"group":"default"');
   expect((await onHost(0, ["ovs-appctl", "dpif/show"])).stdout).not.toContain(`tp${u}`);
-  // ovs-vswitchd took it in stride: a new port of a deleted name comes back and works.
-  const again = mk(3);
+  // ovs-vswitchd took it in stride: a new port of a released name comes back and carries ICMP and TCP.
+  const again = new Managed(port, { connection: conn, owner: owner(T, "p3"), bridge: brName, name: `tp${u}3`, type: "internal", tag: 13, netns: nsA, addresses: ["198.18.141.1/24"], mtuRequest: 1400 });
+  const peer = new Managed(port, { connection: conn, owner: owner(T, "peer"), bridge: brName, name: `tpp${u}`, type: "internal", tag: 13, netns: nsB, addresses: ["198.18.141.2/24"], mtuRequest: 1400 });
   await again.create();
-  expect((await again.refresh()).id).toBe(again.id);
-  await again.delete();
-  expect(await tuns()).not.toContain(`tp${u}3:`);
+  await peer.create();
+  try {
+    expect((await again.refresh()).id).toBe(again.id);
+    expect(await pings(0, nsA, "198.18.141.2")).toBe(true);
+    expect(await tcpWorks({ listenHost: 0, listenIn: nsB, from: 0, fromIn: nsA, to: "198.18.141.2" })).toBe(true);
+  } finally {
+    await again.delete();
+    await peer.delete();
+  }
+  expect(await portsOf(brName)).toEqual([]);
 });
 
 it("leaves a group in use alone (a foreign device keeps it) and still deletes the port", async () => {
