@@ -149,8 +149,13 @@ export function fanOut(subs: readonly Submission[], p: Plan, flat: readonly Outc
 }
 
 export interface QueueOptions {
-  /** How long the first submission waits for company (ms). */
+  /** A batch leaves once nothing more has arrived for this long (ms)... */
   windowMs: number;
+  /**
+   * ...or once its oldest submission has waited this long (ms; default windowMs: a fixed window from the first
+   * arrival). While the engine hands out operations steadily, this is what makes round trips fewer and larger.
+   */
+  maxWaitMs?: number;
   /** Flush at once when this many submissions wait. */
   maxBatch: number;
   /**
@@ -170,6 +175,8 @@ export interface QueueStats {
 }
 
 interface Pending extends Submission {
+  /** When it arrived (ms). */
+  at: number;
   resolve(r: Outcome[]): void;
   reject(e: unknown): void;
 }
@@ -184,7 +191,7 @@ export class HostQueue {
 
   submit(cmds: readonly RemoteCommand[], stopOnError: boolean): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ cmds, stopOnError, resolve, reject });
+      this.waiting.push({ cmds, stopOnError, at: Date.now(), resolve, reject });
       if (this.stats) this.stats.submissions++;
       this.schedule();
     });
@@ -192,12 +199,15 @@ export class HostQueue {
 
   private schedule(): void {
     if (this.waiting.length >= this.opts.maxBatch) return this.flush();
-    // While a round trip is out, whatever arrives leaves with the next one (no timer needed).
-    if (this.inFlight >= this.opts.maxInFlight || this.timer) return;
+    // While a round trip is out, whatever arrives waits for it to come back.
+    if (this.inFlight >= this.opts.maxInFlight || this.waiting.length === 0) return;
+    const { windowMs, maxWaitMs = windowMs } = this.opts;
+    const due = Math.min(this.waiting[this.waiting.length - 1].at + windowMs, this.waiting[0].at + maxWaitMs);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, this.opts.windowMs);
+    }, Math.max(0, due - Date.now()));
   }
 
   private flush(): void {
@@ -207,8 +217,8 @@ export class HostQueue {
     this.inFlight++;
     void this.runBatch(batch).finally(() => {
       this.inFlight--;
-      // Those that queued meanwhile have waited long enough: go now.
-      if (this.waiting.length > 0) this.flush();
+      // Those that queued meanwhile have usually waited maxWaitMs already: they go at once.
+      this.schedule();
     });
   }
 

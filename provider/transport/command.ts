@@ -50,9 +50,10 @@ export function commandLine(argv: readonly string[], sudo: boolean): string {
   return sudo ? `sudo -n -- ${shellJoin(argv)}` : shellJoin(argv);
 }
 
+/** Heredoc text (empty or ending in a newline) that cannot end the heredoc early. */
 function stdinBody(text: string, nonce: string): string {
   if (text.includes(`POVS_IN_${nonce}`)) throw new Error("stdin collides with the batch delimiter");
-  return text.endsWith("\n") || text === "" ? text : text + "\n";
+  return text;
 }
 
 /** Results of a batch, by command index; commands after a stop-on-error failure are absent (undefined). */
@@ -93,33 +94,51 @@ export interface ScriptJob {
  * between markers that carry a random nonce, so no command output can forge a boundary. waves run one after the other, the jobs
  * of a wave side by side (at most `parallel` at a time). Results are printed afterwards in job order (flat
  * index over all waves), in the format parseBatchOutput reads; a skipped job prints nothing.
+ *
+ * Forks are what a round trip costs the host beyond its commands, so: each job is one fork+exec (a background
+ * simple command; `wait PID` gives its status), flags are shell variables, markers are written by the builtin
+ * printf into files, and ONE `cat` prints everything at the end.
  */
 export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: string, parallel = 16): string {
   if (!/^[A-Za-z0-9]{8,}$/.test(nonce)) throw new Error("batch nonce must be alphanumeric");
-  const flagPath = (f: string) => {
+  const flagVar = (f: string) => {
     if (!/^[a-z0-9]+$/.test(f)) throw new Error(`bad batch flag ${JSON.stringify(f)}`);
-    return `"$t/${f}"`;
+    return `POVS_F_${f}`;
   };
-  const lines = ["t=$(mktemp -d) || exit 97", `trap 'rm -rf "$t"' EXIT`, "export LC_ALL=C"];
+  const lines = ["t=$(mktemp -d) || exit 97", `trap 'rm -rf "$t"' EXIT`, "export LC_ALL=C", "set --"];
+  const collect = (k: number, job: ScriptJob) => {
+    const raise = job.onFail?.length ? ` || ${job.onFail.map((f) => `${flagVar(f)}=1`).join(" ")}` : "";
+    const body = [
+      `wait "$p${k}"; r=$?`,
+      `printf '\\n${nonce}:${k}:%s:out\\n' "$r" >"$t/a${k}"; printf '\\n${nonce}:${k}:err\\n' >"$t/b${k}"`,
+      `set -- "$@" "$t/a${k}" "$t/o${k}" "$t/b${k}" "$t/e${k}"`,
+      `[ "$r" -eq 0 ]${raise}`,
+    ];
+    lines.push(job.skipIf ? `if [ -n "$p${k}" ]; then ${body.join("; ")}; fi` : body.join("\n"));
+  };
   let i = 0;
   for (const wave of waves) {
-    wave.forEach((job, j) => {
+    let pending: [number, ScriptJob][] = [];
+    const flush = () => {
+      for (const [k, job] of pending) collect(k, job);
+      pending = [];
+    };
+    for (const job of wave) {
       const cmd = job.cmd;
-      const input = cmd.stdin === undefined ? "</dev/null" : `<<'POVS_IN_${nonce}'\n${stdinBody(cmd.stdin, nonce)}POVS_IN_${nonce}`;
-      const raise = job.onFail?.length ? ` || : ${job.onFail.map((f) => `>${flagPath(f)}`).join(" ")}` : "";
-      lines.push("(");
-      if (job.skipIf) lines.push(`[ -e ${flagPath(job.skipIf)} ] && exit 0`);
-      lines.push(`${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" ${input}`);
-      lines.push(`r=$?; echo "$r" >"$t/r${i}"; [ "$r" -eq 0 ]${raise}`);
-      lines.push(") &");
-      if ((j + 1) % parallel === 0) lines.push("wait");
+      // A heredoc always ends its text with a newline: stdin without one is printed by the builtin printf.
+      const heredoc = cmd.stdin !== undefined && (cmd.stdin === "" || cmd.stdin.endsWith("\n"));
+      const feed = cmd.stdin !== undefined && !heredoc ? `printf '%s' ${shellQuote(cmd.stdin)} | ` : "";
+      const input = cmd.stdin === undefined ? "</dev/null" : heredoc ? `<<'POVS_IN_${nonce}'` : "";
+      const launch = `${feed}${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" ${input} & p${i}=$!`;
+      lines.push(job.skipIf ? `p${i}=; if [ -z "\${${flagVar(job.skipIf)}-}" ]; then ${launch}; fi` : launch);
+      if (heredoc) lines.push(`${stdinBody(cmd.stdin ?? "", nonce)}POVS_IN_${nonce}`);
+      pending.push([i, job]);
+      if (pending.length === parallel) flush();
       i++;
-    });
-    lines.push("wait");
+    }
+    flush();
   }
-  for (let k = 0; k < i; k++) {
-    lines.push(`if [ -f "$t/r${k}" ]; then printf '\\n${nonce}:${k}:%s:out\\n' "$(cat "$t/r${k}")"; cat "$t/o${k}"; printf '\\n${nonce}:${k}:err\\n'; cat "$t/e${k}"; fi`);
-  }
+  lines.push(`if [ "$#" -gt 0 ]; then cat "$@"; fi`);
   return lines.join("\n") + "\n";
 }
 

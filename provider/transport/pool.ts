@@ -17,6 +17,7 @@ import {
 import { HostQueue, type Outcome, type QueueOptions } from "./coalesce";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type HostKeyPolicy, verifyHostKey } from "./hostkeys";
+import { ShellSession } from "./session";
 import { registerSecret } from "./redact";
 import { Semaphore } from "./semaphore";
 import { type HostCounters, hostCounters, noteActivity, trace, transportStats } from "./stats";
@@ -45,12 +46,14 @@ function envNumber(name: string, fallback: number): number {
 }
 
 /**
- * Coalescing knobs (env, for experiments): a few ms of window, a large batch limit. One round trip out per
- * host at a time: that is what makes a read-back a snapshot (transport/coalesce.ts).
+ * Coalescing knobs (env, for experiments): a batch leaves after 5 ms without a new arrival, or 50 ms after
+ * its first; a large batch limit. One round trip out per host at a time: that is what makes a read-back a
+ * snapshot (transport/coalesce.ts).
  */
 export function queueOptions(): QueueOptions {
   return {
-    windowMs: envNumber("PULUMI_OVS_COALESCE_MS", 2),
+    windowMs: envNumber("PULUMI_OVS_COALESCE_MS", 5),
+    maxWaitMs: envNumber("PULUMI_OVS_COALESCE_MAX_MS", 50),
     maxBatch: Math.max(1, envNumber("PULUMI_OVS_MAX_BATCH", 512)),
     maxInFlight: 1,
   };
@@ -106,6 +109,8 @@ export class SshHost {
   private readonly queue: HostQueue;
   private readonly counters: HostCounters;
   private inFlight = 0;
+  /** Long-lived shells not running anything now (one, unless round trips overlap). */
+  private idleSessions: ShellSession[] = [];
 
   constructor(private readonly conn: Connection) {
     this.label = describeConnection(conn);
@@ -160,15 +165,9 @@ export class SshHost {
   }
 
   private async execJobsNow(waves: readonly ScriptJob[][], count: number): Promise<Outcome[]> {
-    if (count === 1) {
-      const c = waves.flat()[0].cmd;
-      const r = await this.exec(commandLine(c.argv, this.sudo), c.stdin, describeCommand(c));
-      this.countCommands(1);
-      return [r];
-    }
+    const shown = count === 1 ? describeCommand(waves.flat()[0].cmd) : `batch of ${count} commands`;
     const nonce = crypto.randomBytes(9).toString("hex");
-    const shown = `batch of ${count} commands`;
-    const r = await this.exec(batchCommandLine(this.sudo), jobsScript(waves, nonce, SCRIPT_PARALLEL), shown);
+    const r = await this.execScript(jobsScript(waves, nonce, SCRIPT_PARALLEL), shown);
     this.countCommands(count);
     if (r.code !== 0) throw new RemoteCommandError(this.label, shown, r.code, r.stdout, r.stderr);
     return parseBatchOutput(r.stdout, nonce, count);
@@ -204,39 +203,73 @@ export class SshHost {
   }
 
   close(): void {
+    for (const s of this.idleSessions.splice(0)) s.close();
     this.client?.end();
     this.client = undefined;
     this.connecting = undefined;
   }
 
   /**
-   * Raw exec: one channel, returns whatever the command did. Reconnects once if the connection had dropped.
-   * `fresh`: on a new connection of its own, closed afterwards (naive mode).
+   * Raw exec: one channel, returns whatever the command did. `fresh`: on a new connection of its own, closed
+   * afterwards (naive mode).
    */
-  private async exec(line: string, stdin: string | undefined, shown: string, fresh = false): Promise<CommandResult> {
+  private exec(line: string, stdin: string | undefined, shown: string, fresh = false): Promise<CommandResult> {
+    return this.withRetries(fresh, (client) => {
+      this.countRoundTrip();
+      return this.execOn(client, line, stdin, shown);
+    });
+  }
+
+  /**
+   * A batch script on this connection's long-lived shell (transport/session.ts), opened on first use and again
+   * after it or the connection ended.
+   */
+  private execScript(script: string, shown: string): Promise<CommandResult> {
+    return this.withRetries(false, async (client) => {
+      let session = this.idleSessions.pop();
+      if (session && (!session.usable || session.client !== client)) {
+        session.close();
+        session = undefined;
+      }
+      session ??= await ShellSession.open(client, batchCommandLine(this.sudo), this.label);
+      this.countRoundTrip();
+      const r = await session.run(script, this.conn.commandTimeout * 1000, () => new RemoteTimeoutError(this.label, shown, this.conn.commandTimeout));
+      if (session.usable) this.idleSessions.push(session);
+      return r;
+    });
+  }
+
+  private countRoundTrip(): void {
+    transportStats.roundTrips++;
+    this.counters.roundTrips++;
+  }
+
+  /**
+   * One attempt on the pooled connection (or a fresh one), under the channel limit. Tried again while sshd
+   * refuses a new channel, and once on a fresh connection if the connection was gone before anything started.
+   */
+  private async withRetries(fresh: boolean, attempt: (client: Client) => Promise<CommandResult>): Promise<CommandResult> {
     const release = await this.channels.acquire();
     this.inFlight++;
     try {
-      for (let attempt = 0, refused = 0; ; attempt++) {
+      for (let tries = 0, refused = 0; ; tries++) {
         const client = fresh ? await this.dialWithRetries() : await this.connect();
         this.setRef(true);
         try {
-          transportStats.roundTrips++;
-          this.counters.roundTrips++;
-          return await this.execOn(client, line, stdin, shown);
+          return await attempt(client);
         } catch (e) {
-          const err = e as Error & { level?: string; commandStarted?: boolean };
+          const err = e as Error & { commandStarted?: boolean };
           if (!err.commandStarted && CHANNEL_REFUSED.test(err.message) && refused++ < CHANNEL_RETRIES) {
-            attempt--;
+            tries--;
             await new Promise((r) => setTimeout(r, 10 * refused));
             continue;
           }
-          if (attempt === 0 && !err.commandStarted && TRANSIENT.test(err.message)) {
+          if (tries === 0 && !err.commandStarted && TRANSIENT.test(err.message)) {
             // The connection died under us (e.g. sshd restarted): drop it and try once on a fresh one.
             this.dropClient(client);
             continue;
           }
-          if (err instanceof RemoteTimeoutError) throw err;
+          if (err instanceof RemoteTimeoutError || err instanceof ConnectionError) throw err;
           if (!err.commandStarted) throw new ConnectionError(this.label, err.message);
           throw err;
         } finally {

@@ -60,6 +60,18 @@ describe("SSH transport against real sshd on the lab", () => {
     expect((await sshdConnections(2)) - before).toBe(1);
   });
 
+  it("runs every round trip in one long-lived root shell per connection (no sudo per round trip)", async () => {
+    closeAllHosts();
+    const h = hostFor(parseConnection(labConnection(1)));
+    // The command's parent is the round trip's subshell; that subshell's parent is the session's shell.
+    const shellOf = async () => (await h.run({ argv: ["sh", "-c", "ps -o ppid= -p $PPID"] })).stdout.trim();
+    const first = await shellOf();
+    await h.runBatch([{ argv: ["true"] }, { argv: ["true"] }]);
+    expect(await shellOf()).toBe(first);
+    const ps = await onHost(1, ["ps", "-o", "user=,args=", "-p", first]);
+    expect(ps.stdout.trim()).toMatch(/^root\s+sh -s$/);
+  });
+
   it("reconnects after the connection's sshd process is killed", async () => {
     const h = hostFor(parseConnection(labConnection(2)));
     await h.run({ argv: ["true"] });

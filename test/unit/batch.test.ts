@@ -28,6 +28,12 @@ describe("batch scripts", () => {
     expect(res[3]).toEqual({ stdout: "from stdin\nline 2\n", stderr: "", code: 0 });
   });
 
+  it("hands stdin over exactly, with or without a final newline", () => {
+    const texts = ["a\nb\n", "no newline 'q' $(id) `id`", "", "\n"];
+    const res = parseBatchOutput(runLocally(batchScript(texts.map((stdin) => ({ argv: ["cat"], stdin })), nonce, false)), nonce, texts.length);
+    expect(res.map((r) => r?.stdout)).toEqual(texts);
+  });
+
   it("stops after the first failure when asked", () => {
     const cmds = [{ argv: ["true"] }, { argv: ["false"] }, { argv: ["echo", "never"] }];
     const res = parseBatchOutput(runLocally(batchScript(cmds, nonce, true)), nonce, 3);

@@ -54,7 +54,7 @@ describe("jobs script (one round trip of many callers)", () => {
     expect(tmp).toMatch(/^\/tmp\//);
     expect(fs.existsSync(tmp)).toBe(false);
     expect(res[0]?.stdout).toBe(evil);
-    expect(res[1]?.stdout).toBe(`${evil}\n`);
+    expect(res[1]?.stdout).toBe(evil); // stdin arrives exactly, without a newline added
     // The EXIT trap is the outer shell's: a finished job must not remove the directory the others still write.
     expect(res[2]?.stdout).toBe("x\n");
   });
@@ -296,6 +296,27 @@ describe("HostQueue", () => {
     expect(trips).toHaveLength(2);
     expect(trips.map((t) => t.flat().length)).toEqual([1, 1]); // one transaction each
     expect(all.every((r) => r[0]?.code === 0)).toBe(true);
+  });
+
+  it("waits for a quiet gap, but no longer than maxWaitMs after the first arrival", async () => {
+    const stream = async (q: HostQueue) => {
+      const subs: Promise<Outcome[]>[] = [];
+      for (let i = 0; i < 20; i++) {
+        subs.push(q.submit([{ argv: ["echo", String(i)] }], false));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(subs);
+    };
+    const steady = fakeHost(1);
+    await stream(new HostQueue(steady.exec, { windowMs: 300, maxWaitMs: 10_000, maxBatch: 512, maxInFlight: 1 }));
+    expect(steady.trips).toHaveLength(1); // arrivals 5 ms apart never leave a 300 ms gap
+    const capped = fakeHost(1);
+    await stream(new HostQueue(capped.exec, { windowMs: 300, maxWaitMs: 20, maxBatch: 512, maxInFlight: 1 }));
+    expect(capped.trips.length).toBeGreaterThanOrEqual(2);
+    const lone = fakeHost(1);
+    const t0 = Date.now();
+    await new HostQueue(lone.exec, { windowMs: 5, maxWaitMs: 10_000, maxBatch: 512, maxInFlight: 1 }).submit([{ argv: ["true"] }], false);
+    expect(Date.now() - t0).toBeLessThan(5_000); // went after the gap, not the cap
   });
 
   it("flushes early when the batch is large", async () => {

@@ -1,0 +1,138 @@
+import * as crypto from "node:crypto";
+import type { Client, ClientChannel } from "ssh2";
+import type { CommandResult } from "./command";
+import { ConnectionError } from "./errors";
+
+/**
+ * A long-lived shell on one SSH connection (`sudo -n -- sh -s`, or `sh -s` as root) that runs one round
+ * trip's script at a time, fed on its stdin. An exec channel per round trip costs two network round trips
+ * (channel open, exec request), a fork of sshd, a login shell and sudo (7-11 ms of host CPU measured on the
+ * lab, more than the batch framework itself); a session pays that once per connection.
+ *
+ * Framing: each script runs in a subshell between markers that carry a fresh random nonce: GO on stdout when
+ * it starts, END with its exit status on stdout and END on stderr when it is done. Nothing a command prints can
+ * forge them. A script that did not print GO never started: only then may the caller try it again elsewhere.
+ */
+export class ShellSession {
+  private dead = false;
+  private stdout: Buffer[] = [];
+  private stderr: Buffer[] = [];
+  private outTail = "";
+  private errTail = "";
+  private pending?: Pending;
+  private ran = false;
+  private endedEarly?: { code: number };
+
+  private constructor(readonly client: Client, private readonly channel: ClientChannel, private readonly label: string) {
+    channel.on("data", (d: Buffer) => this.onData(d, false));
+    channel.stderr.on("data", (d: Buffer) => this.onData(d, true));
+    channel.on("error", () => undefined); // surfaces as 'close'
+    channel.on("close", (code: number | null, signal?: string) => this.onClose(code, signal));
+  }
+
+  /** Start the shell. Fails (nothing ran) when the channel cannot be opened. */
+  static open(client: Client, line: string, label: string): Promise<ShellSession> {
+    return new Promise((resolve, reject) => {
+      client.exec(line, (err: Error | undefined, channel: ClientChannel) => (err ? reject(err) : resolve(new ShellSession(client, channel, label))));
+    });
+  }
+
+  get usable(): boolean {
+    return !this.dead && !this.pending;
+  }
+
+  close(): void {
+    this.dead = true;
+    this.channel.close();
+  }
+
+  /** Run one script (it must not read stdin: batch scripts give every command its own). One at a time. */
+  run(script: string, timeoutMs: number, onTimeout: () => Error): Promise<CommandResult> {
+    if (this.endedEarly) {
+      // The shell ended before its first script (sudo refused; its words are on stderr): that is the answer.
+      const { code } = this.endedEarly;
+      return Promise.resolve({ stdout: "", stderr: Buffer.concat(this.stderr).toString("utf8"), code: code === 0 ? 255 : code });
+    }
+    if (!this.usable) return Promise.reject(new Error("shell session is busy or closed"));
+    const nonce = crypto.randomBytes(9).toString("hex");
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.finish();
+        this.close();
+        reject(Object.assign(onTimeout(), { commandStarted: true }));
+      }, timeoutMs);
+      this.pending = { nonce, resolve, reject, timer, started: false };
+      this.ran = true;
+      this.channel.write(wrap(script, nonce));
+    });
+  }
+
+  private onData(d: Buffer, isErr: boolean): void {
+    (isErr ? this.stderr : this.stdout).push(d);
+    const p = this.pending;
+    if (!p) return; // between scripts only the shell itself speaks (e.g. sudo refusing): kept for the next run
+    const tail = ((isErr ? this.errTail : this.outTail) + d.toString("latin1")).slice(-200);
+    if (isErr) this.errTail = tail;
+    else this.outTail = tail;
+    if (!p.started && !isErr && Buffer.concat(this.stdout).toString("latin1").startsWith(goMarker(p.nonce))) p.started = true;
+    const done = this.outTail.match(endOut(p.nonce));
+    if (!done || !endErr(p.nonce).test(this.errTail)) return;
+    const out = Buffer.concat(this.stdout).toString("utf8");
+    const err = Buffer.concat(this.stderr).toString("utf8");
+    const go = goMarker(p.nonce);
+    const result = {
+      stdout: out.slice(go.length, out.length - done[0].length),
+      stderr: err.slice(0, err.length - `\nPOVS_END_${p.nonce}\n`.length),
+      code: Number(done[1]),
+    };
+    this.finish();
+    p.resolve(result);
+  }
+
+  private onClose(code: number | null, signal?: string): void {
+    this.dead = true;
+    const p = this.pending;
+    if (!p) {
+      if (!this.ran && typeof code === "number") this.endedEarly = { code };
+      return;
+    }
+    const stdout = Buffer.concat(this.stdout).toString("utf8");
+    const stderr = Buffer.concat(this.stderr).toString("utf8");
+    this.finish();
+    if (typeof code === "number" && !p.started) {
+      // The shell itself ended before the script began: sudo refused (its words are on stderr), or no shell.
+      return p.resolve({ stdout, stderr, code: code === 0 ? 255 : code });
+    }
+    // "Connection lost" is what the pool treats as worth one reconnect, and only when nothing started.
+    const what = p.started ? "connection lost while the script ran" : "Connection lost before the script started";
+    p.reject(Object.assign(new ConnectionError(this.label, `${what}${signal ? ` (signal ${signal})` : ""}`), { commandStarted: p.started }));
+  }
+
+  private finish(): void {
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+    this.stdout = [];
+    this.stderr = [];
+    this.outTail = "";
+    this.errTail = "";
+  }
+}
+
+interface Pending {
+  nonce: string;
+  resolve: (r: CommandResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  started: boolean;
+}
+
+const goMarker = (nonce: string) => `POVS_GO_${nonce}\n`;
+const endOut = (nonce: string) => new RegExp(`\\nPOVS_END_${nonce}:(-?\\d+)\\n$`);
+const endErr = (nonce: string) => new RegExp(`\\nPOVS_END_${nonce}\\n$`);
+
+/** The text written to the shell for one script: its own subshell (its traps, variables and exit stay there). */
+export function wrap(script: string, nonce: string): string {
+  if (!/^[a-f0-9]+$/.test(nonce)) throw new Error("session nonce must be hex");
+  const body = script.endsWith("\n") ? script : `${script}\n`;
+  return `printf 'POVS_GO_${nonce}\\n'\n(\n${body}) </dev/null\nprintf '\\nPOVS_END_${nonce}:%s\\n' "$?"; printf '\\nPOVS_END_${nonce}\\n' >&2\n`;
+}
