@@ -40,6 +40,11 @@ export function isNaive(): boolean {
   return process.env.PULUMI_OVS_NAIVE === "1";
 }
 
+/** PULUMI_OVS_SESSION=0: an exec channel (and sudo) per round trip instead of the long-lived shell, to compare. */
+function usesSession(): boolean {
+  return process.env.PULUMI_OVS_SESSION !== "0";
+}
+
 function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v >= 0 && process.env[name] !== "" && process.env[name] !== undefined ? v : fallback;
@@ -167,7 +172,8 @@ export class SshHost {
   private async execJobsNow(waves: readonly ScriptJob[][], count: number): Promise<Outcome[]> {
     const shown = count === 1 ? describeCommand(waves.flat()[0].cmd) : `batch of ${count} commands`;
     const nonce = crypto.randomBytes(9).toString("hex");
-    const r = await this.execScript(jobsScript(waves, nonce, SCRIPT_PARALLEL), shown);
+    const script = jobsScript(waves, nonce, SCRIPT_PARALLEL);
+    const r = usesSession() ? await this.execScript(script, shown) : await this.exec(batchCommandLine(this.sudo), script, shown);
     this.countCommands(count);
     if (r.code !== 0) throw new RemoteCommandError(this.label, shown, r.code, r.stdout, r.stderr);
     return parseBatchOutput(r.stdout, nonce, count);
