@@ -39,6 +39,13 @@ function start() {
 exports.check = async (_olds, news) => (start(), { inputs: news });
 exports.diff = async () => (start(), { changes: false, replaces: [], deleteBeforeReplace: false });
 exports.create = async (inputs) => (start(), { id: String(inputs.name), outs: inputs });
-exports.read = async (id, props) => (start(), { id, props });
+// PULUMI_OVS_FLOOR_READ_DELAY_MS: answer reads only after this long, as a provider waiting on its hosts does
+// (to see what the SDK's dynamic-provider host holds while every read of a refresh is in flight).
+const readDelayMs = Number(process.env.PULUMI_OVS_FLOOR_READ_DELAY_MS || 0);
+exports.read = async (id, props) => {
+  start();
+  if (readDelayMs > 0) await new Promise((r) => setTimeout(r, readDelayMs));
+  return { id, props };
+};
 exports.update = async (_id, _olds, news) => (start(), { outs: news });
 exports.delete = async () => void start();

@@ -116,7 +116,8 @@ export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
  * round trip (kept as that section) unless `readBack` is false (a flow delete: nobody reads the flows after).
  * A failed write throws RemoteCommandError naming its own command.
  */
-export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack?: boolean } = {}): Promise<CommandResult> {
+export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOptions = {}): Promise<CommandResult> {
+  if (opts.patchOvs) return mutatePatching(host, cmd, opts.patchOvs);
   const back = opts.readBack === false ? undefined : readBackFor(cmd);
   // A failed write may be the first sign that something is gone (a bridge, a namespace): forget everything then.
   const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
@@ -148,6 +149,35 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: { readBack
       /* unparsable: the next reader reads it afresh and says why */
     }
   }
+  return w;
+}
+
+export interface MutateOptions {
+  /** false: no read-back (a flow delete: nobody reads the flows after). */
+  readBack?: boolean;
+  /**
+   * Instead of reading the OVS tables back, derive them from the snapshot we hold (a port delete: what it
+   * changes is known exactly). Saves a read of every port and interface per round trip while a destroy
+   * removes hundreds; without a snapshot held, the next reader reads.
+   */
+  patchOvs?: (state: OvsState) => OvsState;
+}
+
+/** A write whose effect on the OVS snapshot is applied here rather than read back (MutateOptions.patchOvs). */
+async function mutatePatching(host: SshHost, cmd: RemoteCommand, patch: (state: OvsState) => OvsState): Promise<CommandResult> {
+  let w: CommandResult;
+  try {
+    w = await host.run(cmd);
+  } catch (e) {
+    forgetFacts(host);
+    throw e;
+  }
+  const m = sectionsOf(host);
+  const held = m.get("ovs");
+  forgetAfterWrite(host, cmd);
+  // Kept only while it was read after every other write we made (a write of ours forgets it), and bound by
+  // the age limits of the read it comes from.
+  if (held && !isNaive()) m.set("ovs", { ...held, value: held.value.then((s) => patch(s as OvsState)) });
   return w;
 }
 

@@ -200,3 +200,23 @@ export function parseOvsState(stdout: string): OvsState {
   for (const i of ifaceRows.map(toInterface)) state.interfaces.set(i.name, i);
   return state;
 }
+
+/**
+ * The state after `del-port NAME` succeeded: the port, its interfaces and its place on the bridge gone; the
+ * other rows shared with `state` (which stays as it was: readers may hold it). Unknown port: `state` itself.
+ */
+export function withoutPort(state: OvsState, name: string): OvsState {
+  const port = state.ports.get(name);
+  if (!port) return state;
+  const bridgeName = state.portBridge.get(name);
+  const ifaces = new Set(port.interfaces);
+  const ports = new Map(state.ports);
+  ports.delete(name);
+  const portBridge = new Map(state.portBridge);
+  portBridge.delete(name);
+  const interfaces = new Map([...state.interfaces].filter(([, i]) => !ifaces.has(i.uuid)));
+  const bridges = new Map(state.bridges);
+  const bridge = bridgeName === undefined ? undefined : bridges.get(bridgeName);
+  if (bridge) bridges.set(bridge.name, { ...bridge, ports: bridge.ports.filter((u) => u !== port.uuid) });
+  return { bridges, ports, interfaces, portBridge };
+}

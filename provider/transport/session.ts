@@ -74,14 +74,15 @@ export class ShellSession {
     const tail = ((isErr ? this.errTail : this.outTail) + d.toString("latin1")).slice(-200);
     if (isErr) this.errTail = tail;
     else this.outTail = tail;
-    if (!p.started && !isErr && Buffer.concat(this.stdout).toString("latin1").startsWith(goMarker(p.nonce))) p.started = true;
+    if (!p.started && !isErr && Buffer.concat(this.stdout).toString("latin1").includes(goMarker(p.nonce))) p.started = true;
     const done = this.outTail.match(endOut(p.nonce));
     if (!done || !endErr(p.nonce).test(this.errTail)) return;
     const out = Buffer.concat(this.stdout).toString("utf8");
     const err = Buffer.concat(this.stderr).toString("utf8");
+    // Whatever came before GO is not the script's (a login file that prints, before the first script).
     const go = goMarker(p.nonce);
     const result = {
-      stdout: out.slice(go.length, out.length - done[0].length),
+      stdout: out.slice(out.indexOf(go) + go.length, out.length - done[0].length),
       stderr: err.slice(0, err.length - `\nPOVS_END_${p.nonce}\n`.length),
       code: Number(done[1]),
     };

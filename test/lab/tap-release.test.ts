@@ -1,7 +1,10 @@
 import * as bridge from "../../provider/resources/bridge";
 import * as port from "../../provider/resources/port";
 import { tapReleaseGroup } from "../../provider/ovs/merge";
-import { closeAllHosts } from "../../provider/transport/pool";
+import { closeAllHosts, hostFor, transportStats } from "../../provider/transport/pool";
+import { parseConnection } from "../../provider/schema/connection";
+import { ovsState } from "../../provider/host/facts";
+import { listAllArgv, parseOvsState, type OvsState } from "../../provider/ovs/ovsdb";
 import { labConnection, onHost, uniq } from "../helpers/lab";
 import { Managed, owner } from "../helpers/provider";
 import { pings, tcpWorks } from "../helpers/packets";
@@ -97,4 +100,21 @@ it("leaves a same-named foreign tap alone when our internal port lives in a name
     await onHost(0, ["ip", "link", "del", `tq${u}`], { reject: false });
     await onHost(0, ["ip", "netns", "del", ns], { reject: false });
   }
+});
+
+it("after deleting ports, the snapshot it keeps (patched, not read back) is what the host has", async () => {
+  const ports = Array.from({ length: 6 }, (_, i) => mk(40 + i));
+  await Promise.all(ports.map((p) => p.create()));
+  const host = hostFor(parseConnection(conn));
+  await Promise.all(ports.slice(0, 4).map((p) => p.delete()));
+  const trips = transportStats.roundTrips;
+  const kept = await ovsState(host);
+  expect(transportStats.roundTrips).toBe(trips); // served from what the deletes left, no read
+  const fresh = parseOvsState((await onHost(0, listAllArgv())).stdout);
+  const onBridge = (s: OvsState) => (s.bridges.get(brName)?.ports ?? []).map((uuid) => [...s.ports.values()].find((p) => p.uuid === uuid)?.name).sort();
+  expect(onBridge(kept)).toEqual(onBridge(fresh));
+  expect(onBridge(kept)).toEqual([`tp${u}44`, `tp${u}45`, brName].sort()); // and the bridge's own port
+  expect([...kept.interfaces.keys()].sort()).toEqual([...fresh.interfaces.keys()].sort());
+  expect([...kept.portBridge.keys()].sort()).toEqual([...fresh.portBridge.keys()].sort());
+  await Promise.all(ports.slice(4).map((p) => p.delete()));
 });

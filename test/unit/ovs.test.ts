@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listAllArgv, parseOvsState } from "../../provider/ovs/ovsdb";
+import { listAllArgv, parseOvsState, withoutPort } from "../../provider/ovs/ovsdb";
 import { bridgeConvergeArgv, liveInputs } from "../../provider/resources/bridge";
 import { bridgeSchema } from "../../provider/schema/bridge";
 import { portConvergeArgv, findPort, livePortSpec } from "../../provider/ovs/port";
@@ -32,6 +32,20 @@ describe("OVSDB list parser (captured ovs-vsctl 3.1 output)", () => {
     expect(state.interfaces.get("vx1")?.options).toEqual({ key: "flow", remote_ip: "198.19.0.12" });
     expect(state.interfaces.get("p1")?.mtuRequest).toBe(1400);
     expect(state.interfaces.get("patch-a")?.options.peer).toBe("patch-b");
+  });
+
+  it("derives the state after a del-port without touching the state it came from", () => {
+    const p1 = state.ports.get("p1")!;
+    const after = withoutPort(state, "p1");
+    expect(after.ports.has("p1")).toBe(false);
+    expect(after.portBridge.has("p1")).toBe(false);
+    expect([...after.interfaces.values()].some((i) => p1.interfaces.includes(i.uuid))).toBe(false);
+    expect(after.bridges.get("br0")?.ports).not.toContain(p1.uuid);
+    expect(after.bridges.get("br0")?.ports).toHaveLength(state.bridges.get("br0")!.ports.length - 1);
+    expect(after.ports.get("p2")).toBe(state.ports.get("p2")); // the rest is shared
+    expect(state.ports.has("p1")).toBe(true);
+    expect(state.bridges.get("br0")?.ports).toContain(p1.uuid);
+    expect(withoutPort(state, "no-such-port")).toBe(state);
   });
 
   it("reads all four tables in one ovs-vsctl transaction", () => {

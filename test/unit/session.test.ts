@@ -56,6 +56,11 @@ describe("long-lived shell session", () => {
     expect(children).toHaveLength(1);
   });
 
+  it("ignores what the login shell prints before the first script", async () => {
+    const s = await ShellSession.open(localClient(children), "echo 'Welcome!'; echo 'motd' >&2; exec sh -s", "local");
+    expect(await s.run("echo mine", 5000, timeout)).toMatchObject({ stdout: "mine\n", code: 0 });
+  });
+
   it("carries batch scripts (heredocs, parallel jobs) and output that imitates its markers", async () => {
     const s = await ShellSession.open(localClient(children), "sh -s", "local");
     const nonce = "abcdef0123456789";
