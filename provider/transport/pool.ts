@@ -76,6 +76,7 @@ export function hostFor(conn: Connection): SshHost {
     h = new SshHost(conn);
     hosts.set(key, h);
   }
+  h.allow(conn);
   return h;
 }
 
@@ -117,7 +118,14 @@ export class SshHost {
   /** Long-lived shells not running anything now (one, unless round trips overlap). */
   private idleSessions: ShellSession[] = [];
 
+  /**
+   * Seconds a round trip may take. Resources that share a host share its round trips, so the host allows the
+   * longest any of them asked for (a slow command declared with a long timeout must not inherit a short one).
+   */
+  private commandTimeout: number;
+
   constructor(private readonly conn: Connection) {
+    this.commandTimeout = conn.commandTimeout;
     this.label = describeConnection(conn);
     this.channels = new Semaphore(conn.maxChannels);
     this.sudo = usesSudo(conn);
@@ -129,6 +137,16 @@ export class SshHost {
     registerSecret(conn.proxy?.password);
     registerSecret(conn.proxy?.privateKey);
     registerSecret(conn.proxy?.privateKeyPassword);
+  }
+
+  /** Another resource's connection to this host: widen the command timeout to the longest asked for. */
+  allow(conn: Pick<Connection, "commandTimeout">): void {
+    this.commandTimeout = Math.max(this.commandTimeout, conn.commandTimeout);
+  }
+
+  /** The command timeout in force (seconds). */
+  get commandTimeoutSeconds(): number {
+    return this.commandTimeout;
   }
 
   /**
@@ -239,7 +257,8 @@ export class SshHost {
       }
       session ??= await ShellSession.open(client, batchCommandLine(this.sudo), this.label);
       this.countRoundTrip();
-      const r = await session.run(script, this.conn.commandTimeout * 1000, () => new RemoteTimeoutError(this.label, shown, this.conn.commandTimeout));
+      const seconds = this.commandTimeout;
+      const r = await session.run(script, seconds * 1000, () => new RemoteTimeoutError(this.label, shown, seconds));
       if (session.usable) this.idleSessions.push(session);
       return r;
     });
@@ -290,6 +309,7 @@ export class SshHost {
   }
 
   private execOn(client: Client, line: string, stdin: string | undefined, shown: string): Promise<CommandResult> {
+    const seconds = this.commandTimeout;
     return new Promise((resolve, reject) => {
       client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
         if (err) return reject(err);
@@ -300,8 +320,8 @@ export class SshHost {
           if (done) return;
           done = true;
           stream.close();
-          reject(Object.assign(new RemoteTimeoutError(this.label, shown, this.conn.commandTimeout), { commandStarted: true }));
-        }, this.conn.commandTimeout * 1000);
+          reject(Object.assign(new RemoteTimeoutError(this.label, shown, seconds), { commandStarted: true }));
+        }, seconds * 1000);
         stream.on("data", (d: Buffer) => out.push(d));
         stream.stderr.on("data", (d: Buffer) => errOut.push(d));
         stream.on("close", (code: number | null, signal?: string) => {

@@ -73,7 +73,7 @@ describe("SSH transport against real sshd on the lab", () => {
   });
 
   it("times a command out, names it, and runs the next one in a new shell", async () => {
-    closeAllHosts(); // the pool keeps the settings of a host's first connection
+    closeAllHosts(); // a host allows the longest command timeout any connection to it asked for
     const h = hostFor(parseConnection(labConnection(1, { commandTimeout: 1 })));
     await expect(h.run({ argv: ["sleep", "3"] })).rejects.toThrow(/on povs@198\.18\.0\.12:22: command timed out after 1s: sleep 3/);
     expect((await h.run({ argv: ["echo", "next"] })).stdout).toBe("next\n");

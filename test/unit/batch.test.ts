@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { type RemoteCommand, commandLine, jobsScript, parseBatchOutput } from "../../provider/transport/command";
+import { closeAllHosts, hostFor } from "../../provider/transport/pool";
+import { parseConnection } from "../../provider/schema/connection";
 
 const nonce = "abcdef0123456789";
 
@@ -58,5 +60,20 @@ describe("batch scripts", () => {
   it("prefixes sudo -n for non-root users", () => {
     expect(commandLine(["ovs-vsctl", "show"], true)).toBe("sudo -n -- ovs-vsctl show");
     expect(commandLine(["ovs-vsctl", "show"], false)).toBe("ovs-vsctl show");
+  });
+});
+
+describe("host pool", () => {
+  afterAll(() => closeAllHosts());
+
+  it("shares one host among connections that differ only in timeouts, allowing the longest command timeout", () => {
+    const conn = (commandTimeout?: number) => parseConnection({ host: "198.18.0.99", user: "povs", password: "x", commandTimeout });
+    const a = hostFor(conn(30));
+    expect(a.commandTimeoutSeconds).toBe(30);
+    const b = hostFor(conn(600));
+    expect(b).toBe(a);
+    expect(a.commandTimeoutSeconds).toBe(600);
+    hostFor(conn()); // the default (120) does not shorten it
+    expect(a.commandTimeoutSeconds).toBe(600);
   });
 });
