@@ -11,7 +11,7 @@ export const transportStats = {
   connectionsOpened: 0,
   /** Commands executed on hosts (a merged command counts once; each command of a batch script counts). */
   commandsRun: 0,
-  /** SSH exec channels opened: one per direct command or per batch script. */
+  /** Scripts run on hosts: one per coalesced round trip (in the connection's shell; naive mode: an exec channel per command). */
   roundTrips: 0,
   /** Coalesced round trips, and what went into them. */
   batches: 0,
