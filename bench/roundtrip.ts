@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { inventory } from "../test/helpers/lab";
 import { parseConnection } from "../provider/schema/connection";
 import { closeAllHosts, hostFor } from "../provider/transport/pool";
+import { machineCpu } from "./cpu";
 
 /**
  * `npm run bench:roundtrip`: what one round trip costs on a pooled connection to a lab host, with the
@@ -13,8 +14,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const TRIPS = 100;
 
 function machineBusyMs(): number {
-  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].split(/\s+/).slice(1).map(Number);
-  return (f.reduce((a, b) => a + b, 0) - f[3] - f[4]) * (1000 / 100); // USER_HZ is 100 on Linux
+  return machineCpu().busy * 10; // USER_HZ ticks are 10 ms
 }
 
 function ownCpuMs(): number {

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { labStackConfig } from "../test/e2e/config";
 import { REPO_ROOT, inventory, uniq } from "../test/helpers/lab";
+import { machineCpu } from "./cpu";
 import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
@@ -63,13 +64,6 @@ function ownCpu(): { self: number; children: number } {
   const f = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ").map(Number);
   // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) are at 11-14 after the ") " split; ticks of 1/100 s.
   return { self: (f[11] + f[12]) / 100, children: (f[13] + f[14]) / 100 };
-}
-
-/** The machine's CPU ticks so far (all cores): busy and total, from /proc/stat. */
-function machineCpu(): { busy: number; total: number } {
-  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - (f[4] ?? 0), total };
 }
 
 function readStats(dir: string): StatsFile[] {
