@@ -48,11 +48,8 @@ export class ShellSession {
 
   /** Run one script (it must not read stdin: batch scripts give every command its own). One at a time. */
   run(script: string, timeoutMs: number, onTimeout: () => Error): Promise<CommandResult> {
-    if (this.endedEarly) {
-      // The shell ended before its first script (sudo refused; its words are on stderr): that is the answer.
-      const { code } = this.endedEarly;
-      return Promise.resolve({ stdout: "", stderr: Buffer.concat(this.stderr).toString("utf8"), code: code === 0 ? 255 : code });
-    }
+    // The shell ended before its first script (sudo refused; its words are on stderr): that is the answer.
+    if (this.endedEarly) return Promise.resolve(shellEnded("", Buffer.concat(this.stderr).toString("utf8"), this.endedEarly.code));
     if (!this.usable) return Promise.reject(new Error("shell session is busy or closed"));
     const nonce = crypto.randomBytes(9).toString("hex");
     return new Promise((resolve, reject) => {
@@ -61,7 +58,7 @@ export class ShellSession {
         this.close();
         reject(Object.assign(onTimeout(), { commandStarted: true }));
       }, timeoutMs);
-      this.pending = { nonce, resolve, reject, timer, started: false };
+      this.pending = { ...markers(nonce), resolve, reject, timer, started: false };
       this.ran = true;
       this.channel.write(wrap(script, nonce));
     });
@@ -71,19 +68,19 @@ export class ShellSession {
     (isErr ? this.stderr : this.stdout).push(d);
     const p = this.pending;
     if (!p) return; // between scripts only the shell itself speaks (e.g. sudo refusing): kept for the next run
-    const tail = ((isErr ? this.errTail : this.outTail) + d.toString("latin1")).slice(-200);
-    if (isErr) this.errTail = tail;
-    else this.outTail = tail;
-    if (!p.started && !isErr && Buffer.concat(this.stdout).toString("latin1").includes(goMarker(p.nonce))) p.started = true;
-    const done = this.outTail.match(endOut(p.nonce));
-    if (!done || !endErr(p.nonce).test(this.errTail)) return;
+    // The last bytes seen and this chunk: enough to find a marker that spans two chunks.
+    const seen = (isErr ? this.errTail : this.outTail) + d.toString("latin1");
+    if (isErr) this.errTail = seen.slice(-200);
+    else this.outTail = seen.slice(-200);
+    if (!p.started && !isErr && seen.includes(p.go)) p.started = true;
+    const done = this.outTail.match(p.endOut);
+    if (!done || !this.errTail.endsWith(p.endErr)) return;
     const out = Buffer.concat(this.stdout).toString("utf8");
     const err = Buffer.concat(this.stderr).toString("utf8");
     // Whatever came before GO is not the script's (a login file that prints, before the first script).
-    const go = goMarker(p.nonce);
     const result = {
-      stdout: out.slice(out.indexOf(go) + go.length, out.length - done[0].length),
-      stderr: err.slice(0, err.length - `\nPOVS_END_${p.nonce}\n`.length),
+      stdout: out.slice(out.indexOf(p.go) + p.go.length, out.length - done[0].length),
+      stderr: err.slice(0, err.length - p.endErr.length),
       code: Number(done[1]),
     };
     this.finish();
@@ -100,10 +97,8 @@ export class ShellSession {
     const stdout = Buffer.concat(this.stdout).toString("utf8");
     const stderr = Buffer.concat(this.stderr).toString("utf8");
     this.finish();
-    if (typeof code === "number" && !p.started) {
-      // The shell itself ended before the script began: sudo refused (its words are on stderr), or no shell.
-      return p.resolve({ stdout, stderr, code: code === 0 ? 255 : code });
-    }
+    // The shell itself ended before the script began: sudo refused (its words are on stderr), or no shell.
+    if (typeof code === "number" && !p.started) return p.resolve(shellEnded(stdout, stderr, code));
     // "Connection lost" is what the pool treats as worth one reconnect, and only when nothing started.
     const what = p.started ? "connection lost while the script ran" : "Connection lost before the script started";
     p.reject(Object.assign(new ConnectionError(this.label, `${what}${signal ? ` (signal ${signal})` : ""}`), { commandStarted: p.started }));
@@ -119,17 +114,31 @@ export class ShellSession {
   }
 }
 
-interface Pending {
-  nonce: string;
+interface Markers {
+  /** Printed on stdout when the script starts. */
+  go: string;
+  /** Ends stdout when the script is done; its group is the exit status. */
+  endOut: RegExp;
+  /** Ends stderr when the script is done. */
+  endErr: string;
+}
+
+interface Pending extends Markers {
   resolve: (r: CommandResult) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
   started: boolean;
 }
 
-const goMarker = (nonce: string) => `POVS_GO_${nonce}\n`;
-const endOut = (nonce: string) => new RegExp(`\\nPOVS_END_${nonce}:(-?\\d+)\\n$`);
-const endErr = (nonce: string) => new RegExp(`\\nPOVS_END_${nonce}\\n$`);
+/** What wrap() makes the shell print around one script. */
+function markers(nonce: string): Markers {
+  return { go: `POVS_GO_${nonce}\n`, endOut: new RegExp(`\\nPOVS_END_${nonce}:(-?\\d+)\\n$`), endErr: `\nPOVS_END_${nonce}\n` };
+}
+
+/** The answer of a shell that ended instead of running the script (exit 0 would read as success: 255). */
+function shellEnded(stdout: string, stderr: string, code: number): CommandResult {
+  return { stdout, stderr, code: code === 0 ? 255 : code };
+}
 
 /** The text written to the shell for one script: its own subshell (its traps, variables and exit stay there). */
 export function wrap(script: string, nonce: string): string {
