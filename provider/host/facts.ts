@@ -113,18 +113,22 @@ export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
 
 /**
  * Run a write on a host and forget what we knew about it; OVS writes read back what they changed in the same
- * round trip (kept as that section) unless `readBack` is false (a flow delete: nobody reads the flows after).
- * A failed write throws RemoteCommandError naming its own command.
+ * round trip (kept as that section) unless `readBack` is false (a flow delete: nobody reads the flows after)
+ * or `patchOvs` derives the tables from the snapshot held. A failed write throws RemoteCommandError naming its own command.
  */
 export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOptions = {}): Promise<CommandResult> {
-  if (opts.patchOvs) return mutatePatching(host, cmd, opts.patchOvs);
-  const back = opts.readBack === false ? undefined : readBackFor(cmd);
+  const { patchOvs } = opts;
+  const back = opts.readBack === false || patchOvs ? undefined : readBackFor(cmd);
   // A failed write may be the first sign that something is gone (a bridge, a namespace): forget everything then.
   const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
   if (!back) {
     try {
       const w = await host.run(cmd);
+      const held = patchOvs && w.code === 0 ? sectionsOf(host).get("ovs") : undefined;
       forget(w.code === 0);
+      // The snapshot we held, with what this write did applied: kept only if it was read after every other
+      // write we made (a write of ours forgets it), and bound by the age limits of the read it comes from.
+      if (held && patchOvs && !isNaive()) sectionsOf(host).set("ovs", { ...held, value: held.value.then((s) => patchOvs(s as OvsState)) });
       return w;
     } catch (e) {
       forget(false);
@@ -161,24 +165,6 @@ export interface MutateOptions {
    * removes hundreds; without a snapshot held, the next reader reads.
    */
   patchOvs?: (state: OvsState) => OvsState;
-}
-
-/** A write whose effect on the OVS snapshot is applied here rather than read back (MutateOptions.patchOvs). */
-async function mutatePatching(host: SshHost, cmd: RemoteCommand, patch: (state: OvsState) => OvsState): Promise<CommandResult> {
-  let w: CommandResult;
-  try {
-    w = await host.run(cmd);
-  } catch (e) {
-    forgetFacts(host);
-    throw e;
-  }
-  const m = sectionsOf(host);
-  const held = m.get("ovs");
-  forgetAfterWrite(host, cmd);
-  // Kept only while it was read after every other write we made (a write of ours forgets it), and bound by
-  // the age limits of the read it comes from.
-  if (held && !isNaive()) m.set("ovs", { ...held, value: held.value.then((s) => patch(s as OvsState)) });
-  return w;
 }
 
 /**
