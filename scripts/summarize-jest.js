@@ -2,7 +2,7 @@
 const fs = require("node:fs");
 let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
 for (const f of process.argv.slice(2)) {
-  if (!fs.existsSync(f)) { suitesFailed++; continue; }
+  if (!fs.existsSync(f)) { console.log(`${f}: no results (jest was stopped or crashed)`); suitesFailed++; continue; }
   const r = JSON.parse(fs.readFileSync(f, "utf8"));
   passed += r.numPassedTests;
   failed += r.numFailedTests;

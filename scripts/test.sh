@@ -29,19 +29,28 @@ export PATH
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 status=0
-run_jest() { # project [extra args]
-  local project=$1; shift
-  log "jest: $project tests"
-  NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects "$project" --passWithNoTests --json --outputFile="$OUT/$project.json" "$@" || status=1
+ran=()
+# A hang must fail the run, never outlast CI: each project has a hard limit (timeout signals jest's whole process
+# group: the Pulumi CLI and provider processes it started too), and --forceExit ends jest even if a test left a
+# handle open. Limits are minutes, several times what a project takes on a 2-core machine.
+run_jest() { # project minutes [extra args]
+  local project=$1 minutes=$2; shift 2
+  log "jest: $project tests (at most $minutes min)"
+  ran+=("$OUT/$project.json")
+  local rc=0
+  NODE_OPTIONS=--experimental-vm-modules timeout -k 30 "${minutes}m" npx jest --selectProjects "$project" --passWithNoTests \
+    --forceExit --json --outputFile="$OUT/$project.json" "$@" || rc=$?
+  [ "$rc" = 124 ] && echo "jest: $project tests did not finish within $minutes minutes: stopped" >&2
+  [ "$rc" = 0 ] || status=1
 }
 
-run_jest unit
+run_jest unit 10
 if [ "${POVS_SKIP_LAB:-}" != 1 ]; then
   [ "${POVS_KEEP_LAB:-}" = 1 ] || trap 'log "lab down"; bash scripts/lab/lab.sh down || true' EXIT
   log "lab up"
   bash scripts/lab/lab.sh up --hosts "${POVS_LAB_HOSTS:-3}"
-  run_jest lab --runInBand
-  run_jest e2e --runInBand
+  run_jest lab 15 --runInBand
+  run_jest e2e 30 --runInBand
 fi
 
 if [ "${POVS_SKIP_LAB:-}" != 1 ] && [ "${POVS_KEEP_LAB:-}" != 1 ]; then
@@ -54,5 +63,5 @@ if [ "${POVS_SKIP_LAB:-}" != 1 ] && [ "${POVS_KEEP_LAB:-}" != 1 ]; then
   if [ -n "$leftovers" ]; then echo "lab:down left this behind:"; echo "$leftovers"; status=1; else echo "lab:down left nothing behind"; fi
 fi
 
-node scripts/summarize-jest.js "$OUT"/*.json || status=1
+node scripts/summarize-jest.js "${ran[@]}" || status=1
 exit $status

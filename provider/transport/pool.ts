@@ -427,18 +427,32 @@ async function dial(conn: Connection, label: string, counters: HostCounters, onC
         return v.ok;
       },
     };
+    // Settled once, by whichever comes first. ssh2 emits 'close' without 'error' when the connection is cut
+    // during the handshake, and clears its own handshake timer then: both are handled here, or the dial (and
+    // every round trip queued behind it) waits forever. A second 'error' must not go unhandled either.
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (!err) return resolve(client);
+      client.end();
+      reject(err);
+    };
+    const deadline = setTimeout(() => settle(new ConnectionError(label, "Timed out while waiting for handshake")), conn.perDialTimeout * 1000 + 1000);
     client.once("ready", () => {
       transportStats.connectionsOpened++;
       counters.connectionsOpened++;
-      client.removeAllListeners("error");
-      client.on("error", () => undefined); // later errors surface through 'close' and the next exec
-      resolve(client);
+      settle(); // later errors surface through 'close' and the next exec
     });
-    client.once("error", (e: Error & { level?: string }) => {
+    client.on("error", (e: Error & { level?: string }) => {
       const msg = refusal ?? (e.level === "client-authentication" ? `authentication failed for ${label}: ${e.message}` : e.message);
-      reject(new ConnectionError(label, msg));
+      settle(new ConnectionError(label, msg));
     });
-    client.once("close", () => onClose(client));
+    client.once("close", () => {
+      settle(new ConnectionError(label, "Connection lost during the SSH handshake (closed by the server or the network)"));
+      onClose(client);
+    });
     client.connect(cfg);
   });
 }

@@ -1,7 +1,9 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseConnection } from "../../provider/schema/connection";
 import { closeAllHosts, hostFor, transportStats } from "../../provider/transport/pool";
 import { HOSTILE } from "../helpers/hostile";
-import { labConnection, labHost, labPassword, onHost } from "../helpers/lab";
+import { LAB_DIR, labConnection, labHost, labPassword, onHost } from "../helpers/lab";
 
 jest.setTimeout(60_000);
 afterAll(() => closeAllHosts());
@@ -88,6 +90,41 @@ describe("SSH transport against real sshd on the lab", () => {
     const opened = transportStats.connectionsOpened;
     expect((await h.run({ argv: ["echo", "back"] })).stdout.trim()).toBe("back");
     expect(transportStats.connectionsOpened - opened).toBe(1);
+  });
+
+  it("never waits forever while every SSH process of the host is killed over and over (handshakes too)", async () => {
+    // Killing sshd's children and grandchildren every ~30 ms lands in every phase: pre-auth, auth, the shell
+    // starting, a script running. Each round trip must end: with its answer, or with an error naming the host.
+    closeAllHosts();
+    const h = hostFor(parseConnection(labConnection(2, { perDialTimeout: 5, commandTimeout: 20, dialErrorLimit: 3 })));
+    const listener = fs.readFileSync(path.join(LAB_DIR, labHost(2).name, "ssh", "sshd.pid"), "utf8").trim();
+    expect(listener).toMatch(/^\d+$/);
+    const { execa } = await import("execa");
+    const killLoop = 'end=$(($(date +%s) + 8)); n=0; while [ "$(date +%s)" -lt "$end" ]; do for p in $(pgrep -P "$1"); do ' +
+      'n=$((n+1)); pkill -KILL -P "$p"; kill -KILL "$p"; done 2>/dev/null; sleep 0.03; done; echo "$n"';
+    const killer = execa("sh", ["-c", killLoop, "sh", listener]);
+    const outcome = { answered: 0, failed: 0, hung: 0 };
+    const errors = new Set<string>();
+    const deadline = Date.now() + 8000;
+    for (let k = 0; Date.now() < deadline; k++) {
+      let timer: NodeJS.Timeout | undefined;
+      const hang = new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), 45_000)));
+      const r = await Promise.race([h.run({ argv: ["echo", String(k)] }).then((x) => x.stdout === `${k}\n`, (e: Error) => e), hang]);
+      clearTimeout(timer);
+      if (r === "hung") outcome.hung++;
+      else if (r === true) outcome.answered++;
+      else if (r instanceof Error) {
+        outcome.failed++;
+        errors.add(r.message.replace(/\d+/g, "N"));
+        expect(r.message).toMatch(/povs@198\.18\.0\.13:22/);
+      }
+      if (outcome.hung) break;
+    }
+    const killed = Number((await killer).stdout.trim());
+    console.log(`kill loop: ${killed} sshd processes killed; round trips ${JSON.stringify(outcome)}; errors seen: ${[...errors].join(" | ")}`);
+    expect(outcome.hung).toBe(0);
+    expect(killed).toBeGreaterThan(10);
+    expect((await h.run({ argv: ["echo", "after"] })).stdout).toBe("after\n");
   });
 
   it("reports the host, command, exit code and stderr of a failing command", async () => {
