@@ -1,6 +1,6 @@
 import { OWNER_KEY } from "../schema/base";
 import type { InterfaceRow, OvsState, PortRow } from "./ovsdb";
-import { mapEntries, ovsString, removeKeys, setValue, vsctl } from "./vsctl";
+import { mapEntries, noWait, ovsString, removeKeys, setValue, vsctl } from "./vsctl";
 
 /**
  * What OvsPort, VxlanTunnel and GreTunnel have in common: one Port row with one Interface row on a bridge.
@@ -68,7 +68,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
 }
 
 export function portDeleteArgv(name: string): string[] {
-  return vsctl(["--if-exists", "del-port", name]);
+  return noWait(vsctl(["--if-exists", "del-port", name]));
 }
 
 export interface LivePort {

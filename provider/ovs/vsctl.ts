@@ -32,6 +32,17 @@ export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
   return argv;
 }
 
+/**
+ * A transaction that returns once OVSDB committed it, without waiting for ovs-vswitchd to apply it: for
+ * removals, whose result nothing reads back from ovs-vswitchd (measured on a 300-port netdev bridge: del-port of
+ * one port 70 ms waiting, 35 ms not). A later waiting transaction waits for it too, so an add-port of the same
+ * name after it still finds the port gone.
+ */
+export function noWait(argv: string[]): string[] {
+  if (argv[0] !== "ovs-vsctl" || argv[1] !== "--timeout=30") throw new Error("noWait: not an ovs-vsctl() argv");
+  return [argv[0], argv[1], "--no-wait", ...argv.slice(2)];
+}
+
 /** Remove map keys that the program no longer declares. */
 export function removeKeys(table: string, record: string, column: string, keys: readonly string[]): string[] | false {
   return keys.length > 0 && ["remove", table, record, column, ...keys.map(ovsString)];

@@ -1,6 +1,6 @@
 import * as bridge from "../../provider/resources/bridge";
 import * as port from "../../provider/resources/port";
-import { tapReleaseGroup } from "../../provider/ovs/merge";
+import { TAP_RELEASE_MIN, tapReleaseGroup } from "../../provider/ovs/merge";
 import { closeAllHosts, hostFor, transportStats } from "../../provider/transport/pool";
 import { parseConnection } from "../../provider/schema/connection";
 import { ovsState } from "../../provider/host/facts";
@@ -49,7 +49,7 @@ it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a for
   expect((await tuns()).match(new RegExp(`tp${u}\\d+:`, "g"))).toHaveLength(24);
   await Promise.all(ports.map((p) => p.delete()));
   expect(await portsOf(brName)).toEqual([]);
-  const left = await tuns();
+  const left = await tapsGone(ports.map((p) => String(p.outs.name)));
   expect(left).not.toContain(`tp${u}`);
   expect(left).toContain(`${foreignTap}:`);
   expect((await onHost(0, ["ip", "-d", "-j", "link", "show", foreignTap])).stdout).toContain('"group":"default"');
@@ -70,34 +70,56 @@ it("deletes 24 internal ports at once: rows, taps and datapath ports gone, a for
   expect(await portsOf(brName)).toEqual([]);
 });
 
-it("leaves a group in use alone (a foreign device keeps it) and still deletes the port", async () => {
-  const p = mk(30);
-  await p.create();
+/** Until the host has no tun device of these names (ovs-vswitchd removes taps it was left after a --no-wait write). */
+async function tapsGone(names: string[], seconds = 5): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const left = await tuns();
+    if (!names.some((n) => left.includes(`${n}:`)) || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+it(`deletes fewer than ${TAP_RELEASE_MIN} internal ports without releasing their taps or waiting for ovs-vswitchd; it removes them`, async () => {
+  const ports = [mk(20), mk(21)];
+  await Promise.all(ports.map((p) => p.create()));
+  await Promise.all(ports.map((p) => p.delete()));
+  expect(await portsOf(brName)).toEqual([]);
+  const left = await tapsGone([`tp${u}20`, `tp${u}21`]);
+  expect(left).not.toContain(`tp${u}2`);
+  expect(left).toContain(`${foreignTap}:`);
+  expect((await onHost(0, ["ovs-appctl", "dpif/show"])).stdout).not.toContain(`tp${u}2`);
+});
+
+it("leaves a group in use alone (a foreign device keeps it) and still deletes the ports", async () => {
+  const ports = [mk(30), mk(31), mk(32)];
+  await Promise.all(ports.map((p) => p.create()));
   const foreign = `fd${u}`;
   await onHost(0, ["ip", "tuntap", "add", "mode", "tap", foreign]);
-  await onHost(0, ["ip", "link", "set", foreign, "group", String(tapReleaseGroup([{ name: `tp${u}30`, ifindex: Number(p.outs.boundIfindex) }]))]);
+  // The group a release of these three taps uses (deleted together, they leave in one round trip).
+  await onHost(0, ["ip", "link", "set", foreign, "group", String(tapReleaseGroup(ports.map((p) => ({ name: String(p.outs.name), ifindex: Number(p.outs.boundIfindex) }))))]);
   try {
-    await p.delete();
+    await Promise.all(ports.map((p) => p.delete()));
     expect(await portsOf(brName)).toEqual([]);
-    expect(await tuns()).not.toContain(`tp${u}30:`);
+    expect(await tapsGone(ports.map((p) => String(p.outs.name)))).not.toContain(`tp${u}3`);
     expect((await onHost(0, ["ip", "-o", "link", "show", foreign])).stdout).toContain(foreign);
   } finally {
     await onHost(0, ["ip", "link", "del", foreign], { reject: false });
   }
 });
 
-it("leaves a same-named foreign tap alone when our internal port lives in a namespace", async () => {
+it("leaves a same-named foreign tap alone when our internal ports live in a namespace", async () => {
   const ns = `tn${u}`;
   await onHost(0, ["ip", "netns", "add", ns]);
-  const p = new Managed(port, { connection: conn, owner: owner(T, "pn"), bridge: brName, name: `tq${u}`, type: "internal", netns: ns, addresses: ["198.18.140.1/24"] });
+  const ports = [0, 1, 2].map((i) => new Managed(port, { connection: conn, owner: owner(T, `pn${i}`), bridge: brName, name: `tq${u}${i}`, type: "internal", netns: ns, addresses: [`198.18.140.${i + 1}/24`] }));
   try {
-    await p.create();
-    await onHost(0, ["ip", "tuntap", "add", "mode", "tap", `tq${u}`]); // free in the host's namespace: someone else's
-    await p.delete();
+    await Promise.all(ports.map((p) => p.create()));
+    await onHost(0, ["ip", "tuntap", "add", "mode", "tap", `tq${u}0`]); // free in the host's namespace: someone else's
+    await Promise.all(ports.map((p) => p.delete()));
     expect(await portsOf(brName)).toEqual([]);
-    expect(await tuns()).toContain(`tq${u}:`);
+    expect(await tuns()).toContain(`tq${u}0:`);
   } finally {
-    await onHost(0, ["ip", "link", "del", `tq${u}`], { reject: false });
+    await onHost(0, ["ip", "link", "del", `tq${u}0`], { reject: false });
     await onHost(0, ["ip", "netns", "del", ns], { reject: false });
   }
 });

@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 import { HostQueue, type Outcome, fanOut, plan } from "../../provider/transport/coalesce";
-import { flowFileRule, isFlowTableWrite, isPortOnlyVsctl, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
+import { TAP_RELEASE_MIN, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
+import { portDeleteArgv } from "../../provider/ovs/port";
 import { cachedFact, forgetAfterWrite } from "../../provider/host/facts";
 import type { SshHost } from "../../provider/transport/pool";
 import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
@@ -76,15 +77,21 @@ describe("merge rules", () => {
 
   it("releases the taps of deleted internal ports in one group delete before the merged transaction", () => {
     const plain = vsctlWrite(vsctl(["--if-exists", "del-port", "t0"]));
-    const a = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p2"]), [{ name: "p2", ifindex: 12 }]);
-    const b = vsctlWriteReleasingTaps(vsctl(["--if-exists", "del-port", "p1"]), [{ name: "p1", ifindex: 11 }]);
-    const [sh, c, script, arg0, group, ...rest] = vsctlRule.merge([plain, a, b]).argv;
-    expect([sh, c, arg0]).toEqual(["sh", "-c", "povs-release-taps"]);
-    expect(script).not.toMatch(/p1|p2/); // names are arguments, never script text
+    const del = (name: string, ifindex: number) => vsctlWriteReleasingTaps(portDeleteArgv(name), [{ name, ifindex }]);
+    const [a, b, c] = [del("p2", 12), del("p1", 11), del("p3", 13)];
+    const [sh, dashC, script, arg0, group, ...rest] = vsctlRule.merge([plain, a, b, c]).argv;
+    expect([sh, dashC, arg0]).toEqual(["sh", "-c", "povs-release-taps"]);
+    expect(script).not.toMatch(/p1|p2|p3/); // names are arguments, never script text
     expect(Number(group)).toBeGreaterThanOrEqual(0x10000000);
-    expect(rest).toEqual(["p1:11", "p2:12", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
-    // Alone (a retry), a member carries its own release; without taps it is the plain write.
-    expect(a.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2:12", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "p2"]);
+    // A member that waits (t0) makes the whole transaction wait; members' own --no-wait never lands mid-chain.
+    expect(rest).toEqual(["p1:11", "p2:12", "p3:13", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1", "--", "--if-exists", "del-port", "p3"]);
+    // Fewer than TAP_RELEASE_MIN taps: left to ovs-vswitchd, and removals alone do not wait for it.
+    expect(TAP_RELEASE_MIN).toBe(3);
+    expect(vsctlRule.merge([a, b]).argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
+    expect(a.argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2"]);
+    // Alone (a retry) with enough taps, a member carries its own release; without taps it is the plain write.
+    const many = vsctlWriteReleasingTaps(portDeleteArgv("p2"), [{ name: "p2", ifindex: 12 }, { name: "p4", ifindex: 14 }, { name: "p5", ifindex: 15 }]);
+    expect(many.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2:12", "p4:14", "p5:15", "--", "ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2"]);
     expect(vsctlWriteReleasingTaps(plain.argv, [])).toEqual(plain);
     expect(vsctlRule.merge([plain]).argv[0]).toBe("ovs-vsctl");
     expect(() => vsctlWriteReleasingTaps(plain.argv, [{ name: "a;b", ifindex: 3 }])).toThrow(/not a tap/);
