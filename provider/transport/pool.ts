@@ -119,13 +119,18 @@ export class SshHost {
   private idleSessions: ShellSession[] = [];
 
   /**
-   * Seconds a round trip may take. Resources that share a host share its round trips, so the host allows the
-   * longest any of them asked for (a slow command declared with a long timeout must not inherit a short one).
+   * Seconds a round trip may take, and how long and how often to try connecting. Resources that share a host
+   * share its round trips and its connection, so the host allows the most any of them asked for (a slow command
+   * declared with a long timeout must not inherit a short one, nor a patient dial an impatient one).
    */
   private commandTimeout: number;
+  private dialTimeout: number;
+  private dialAttempts: number;
 
   constructor(private readonly conn: Connection) {
     this.commandTimeout = conn.commandTimeout;
+    this.dialTimeout = conn.perDialTimeout;
+    this.dialAttempts = conn.dialErrorLimit;
     this.label = describeConnection(conn);
     this.channels = new Semaphore(conn.maxChannels);
     this.sudo = usesSudo(conn);
@@ -139,14 +144,21 @@ export class SshHost {
     registerSecret(conn.proxy?.privateKeyPassword);
   }
 
-  /** Another resource's connection to this host: widen the command timeout to the longest asked for. */
-  allow(conn: Pick<Connection, "commandTimeout">): void {
+  /** Another resource's connection to this host: widen the timeouts and dial attempts to the most asked for. */
+  allow(conn: Pick<Connection, "commandTimeout" | "perDialTimeout" | "dialErrorLimit">): void {
     this.commandTimeout = Math.max(this.commandTimeout, conn.commandTimeout);
+    this.dialTimeout = Math.max(this.dialTimeout, conn.perDialTimeout);
+    this.dialAttempts = Math.max(this.dialAttempts, conn.dialErrorLimit);
   }
 
   /** The command timeout in force (seconds). */
   get commandTimeoutSeconds(): number {
     return this.commandTimeout;
+  }
+
+  /** The dial settings in force: seconds per attempt, attempts. */
+  get dialSettings(): { perDialTimeout: number; dialErrorLimit: number } {
+    return { perDialTimeout: this.dialTimeout, dialErrorLimit: this.dialAttempts };
   }
 
   /**
@@ -361,9 +373,9 @@ export class SshHost {
 
   private async dialWithRetries(): Promise<Client> {
     let last: Error | undefined;
-    for (let i = 0; i < this.conn.dialErrorLimit; i++) {
+    for (let i = 0; i < this.dialAttempts; i++) {
       try {
-        return await dial(this.conn, this.label, this.counters, (c) => {
+        return await dial({ ...this.conn, perDialTimeout: this.dialTimeout }, this.label, this.counters, (c) => {
           if (this.client === c) this.client = undefined;
         });
       } catch (e) {

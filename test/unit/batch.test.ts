@@ -76,4 +76,13 @@ describe("host pool", () => {
     hostFor(conn()); // the default (120) does not shorten it
     expect(a.commandTimeoutSeconds).toBe(600);
   });
+
+  it("allows the most patient dial any connection to a shared host asked for", () => {
+    const conn = (perDialTimeout?: number, dialErrorLimit?: number) => parseConnection({ host: "198.18.0.98", user: "povs", password: "x", perDialTimeout, dialErrorLimit });
+    const a = hostFor(conn(5, 1));
+    expect(a.dialSettings).toEqual({ perDialTimeout: 5, dialErrorLimit: 1 });
+    expect(hostFor(conn(60, 2))).toBe(a);
+    hostFor(conn()); // defaults (15 s, 3 attempts)
+    expect(a.dialSettings).toEqual({ perDialTimeout: 60, dialErrorLimit: 3 });
+  });
 });
