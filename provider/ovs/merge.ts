@@ -28,7 +28,7 @@ export const vsctlRule: MergeRule = {
       argv.push(...(b[0] === NO_WAIT ? b.slice(1) : b));
     });
     const taps = members.flatMap((m) => (m.merge?.payload as VsctlPayload | undefined)?.releaseTaps ?? []);
-    return { argv: taps.length >= TAP_RELEASE_MIN ? releasingTaps(taps, argv) : argv };
+    return { argv: releasingTapsIfWorthIt(taps, argv) };
   },
   split(merged, members) {
     return merged.code === 0 ? members.map(() => ok()) : undefined;
@@ -86,8 +86,7 @@ export function vsctlWriteReleasingTaps(argv: string[], taps: Tap[]): RemoteComm
   const cmd = vsctlWrite(argv);
   if (taps.length === 0) return cmd;
   tapArgs(taps); // validated now, not only when a merge releases them
-  const alone = taps.length >= TAP_RELEASE_MIN ? releasingTaps(taps, argv) : argv;
-  return { argv: alone, merge: { ...cmd.merge!, payload: { vsctl: argv, releaseTaps: taps } satisfies VsctlPayload } };
+  return { argv: releasingTapsIfWorthIt(taps, argv), merge: { ...cmd.merge!, payload: { vsctl: argv, releaseTaps: taps } satisfies VsctlPayload } };
 }
 
 /**
@@ -96,6 +95,11 @@ export function vsctlWriteReleasingTaps(argv: string[], taps: Tap[]): RemoteComm
  * ~16 ms per tap on its own. Two taps cost it less than one grace period costs us; a hundred cost it 1.7 s.
  */
 export const TAP_RELEASE_MIN = 3;
+
+/** argv, after releasing the taps first when there are at least TAP_RELEASE_MIN of them (alone or merged alike). */
+function releasingTapsIfWorthIt(taps: readonly Tap[], argv: string[]): string[] {
+  return taps.length >= TAP_RELEASE_MIN ? releasingTaps(taps, argv) : argv;
+}
 
 /**
  * The fixed script: $1 a device group number, then taps as NAME:IFINDEX (validated interface names), `--`, the

@@ -1,3 +1,5 @@
+import { NO_WAIT, VSCTL_PREFIX, isVsctlWrite } from "./merge";
+
 /**
  * Builders for ovs-vsctl argv. One invocation is one OVSDB transaction: commands are chained with "--", so a
  * resource's whole change either applies or does not.
@@ -20,7 +22,7 @@ export function setValue(column: string, values: readonly (string | number)[]): 
 
 /** Chain several ovs-vsctl commands into one transaction. Empty commands are skipped. */
 export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
-  const argv = ["ovs-vsctl", "--timeout=30"];
+  const argv: string[] = [...VSCTL_PREFIX];
   let first = true;
   for (const c of commands) {
     if (!c || c.length === 0) continue;
@@ -39,8 +41,8 @@ export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
  * name after it still finds the port gone.
  */
 export function noWait(argv: string[]): string[] {
-  if (argv[0] !== "ovs-vsctl" || argv[1] !== "--timeout=30") throw new Error("noWait: not an ovs-vsctl() argv");
-  return [argv[0], argv[1], "--no-wait", ...argv.slice(2)];
+  if (!isVsctlWrite(argv)) throw new Error("noWait: not an ovs-vsctl() argv");
+  return [...VSCTL_PREFIX, NO_WAIT, ...argv.slice(VSCTL_PREFIX.length)];
 }
 
 /** Remove map keys that the program no longer declares. */
