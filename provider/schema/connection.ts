@@ -57,13 +57,26 @@ export type Connection = z.output<typeof connectionSchema>;
 export type ProxyConnection = z.output<typeof baseConnection>;
 
 /** Parse a connection, throwing an error that lists every bad field (never their values). */
+/**
+ * Every engine call carries its resource's connection, and most resources of a stack share a few: parse each
+ * distinct one once per process (the same object comes back, so what is derived from it can be kept beside it).
+ */
+const parsedConnections = new Map<string, Connection>();
+const PARSED_CONNECTIONS_MAX = 256;
+
 export function parseConnection(raw: unknown): Connection {
+  const key = JSON.stringify(raw) ?? "";
+  const known = parsedConnections.get(key);
+  if (known) return known;
   const r = connectionSchema.safeParse(raw);
   if (!r.success) {
     const reasons = r.error.issues.map((i) => `connection.${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid connection: ${reasons.join("; ")}`);
   }
-  return r.data;
+  if (parsedConnections.size >= PARSED_CONNECTIONS_MAX) parsedConnections.clear();
+  const conn = Object.freeze(r.data) as Connection;
+  parsedConnections.set(key, conn);
+  return conn;
 }
 
 /** Whether commands on this connection go through sudo. */

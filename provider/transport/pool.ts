@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig } from "ssh2";
 import { type Connection, type ProxyConnection, describeConnection, usesSudo } from "../schema/connection";
 import {
   type CommandResult,
@@ -86,7 +86,16 @@ export function closeAllHosts(): void {
   hosts.clear();
 }
 
+/** Pool keys of parsed connections (parseConnection hands out one object per distinct connection). */
+const poolKeys = new WeakMap<object, string>();
+
 function poolKey(c: ProxyConnection & { proxy?: ProxyConnection }): string {
+  let key = poolKeys.get(c);
+  if (key === undefined) poolKeys.set(c, (key = computePoolKey(c)));
+  return key;
+}
+
+function computePoolKey(c: ProxyConnection & { proxy?: ProxyConnection }): string {
   // Credentials are part of the key (hashed): two stacks with different keys must not share a session.
   const cred = crypto
     .createHash("sha256")
@@ -409,6 +418,19 @@ function hostKeyPolicy(c: ProxyConnection): HostKeyPolicy {
   return { kind: "none" };
 }
 
+/**
+ * The methods to try, best first: a key, then the agent, then the password. Without this ssh2 first asks for
+ * "none" (a round trip the server always refuses) and tries a password before a key (a password check costs
+ * the server a slow hash).
+ */
+export function authOrder(conn: Pick<Connection, "privateKey" | "agentSocketPath" | "password">): AuthenticationType[] | undefined {
+  const order: AuthenticationType[] = [];
+  if (conn.privateKey !== undefined) order.push("publickey");
+  if (conn.agentSocketPath !== undefined) order.push("agent");
+  if (conn.password !== undefined) order.push("password");
+  return order.length ? order : undefined;
+}
+
 /** Open one authenticated connection (through the jump host, if any), verifying the host key. */
 async function dial(conn: Connection, label: string, counters: HostCounters, onClose: (c: Client) => void): Promise<Client> {
   let sock: NodeJS.ReadableStream | undefined;
@@ -416,6 +438,7 @@ async function dial(conn: Connection, label: string, counters: HostCounters, onC
     const jump = hostFor({ ...conn.proxy, proxy: undefined } as Connection);
     sock = await jump.forwardTo(conn.host, conn.port);
   }
+  const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const client = new Client();
     const policy = hostKeyPolicy(conn);
@@ -432,6 +455,7 @@ async function dial(conn: Connection, label: string, counters: HostCounters, onC
       keepaliveInterval: 15000,
       keepaliveCountMax: 3,
       tryKeyboard: false,
+      authHandler: authOrder(conn),
       sock: sock as ConnectConfig["sock"],
       hostVerifier: (key: Buffer) => {
         const v = verifyHostKey(policy, key, conn.host, conn.port);
@@ -455,6 +479,7 @@ async function dial(conn: Connection, label: string, counters: HostCounters, onC
     client.once("ready", () => {
       transportStats.connectionsOpened++;
       counters.connectionsOpened++;
+      trace({ host: label, dialMs: Date.now() - t0 });
       settle(); // later errors surface through 'close' and the next exec
     });
     client.on("error", (e: Error & { level?: string }) => {
@@ -468,3 +493,5 @@ async function dial(conn: Connection, label: string, counters: HostCounters, onC
     client.connect(cfg);
   });
 }
+
+trace({ loaded: "provider/transport/pool", uptimeMs: Math.round(process.uptime() * 1000) });

@@ -53,7 +53,8 @@ export function trace(event: Record<string, unknown>): void {
     /* never break a deployment */
   }
 }
-const WRITE_DELAY_MS = 100;
+// Soon enough for a reader that waits 700 ms after a phase; rarely enough that the writes cost the measured run little.
+const WRITE_DELAY_MS = 250;
 let timer: NodeJS.Timeout | undefined;
 
 export interface StatsFile extends TransportStats {

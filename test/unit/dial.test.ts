@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import { parseConnection } from "../../provider/schema/connection";
-import { closeAllHosts, hostFor } from "../../provider/transport/pool";
+import { authOrder, closeAllHosts, hostFor } from "../../provider/transport/pool";
 
 /**
  * A connection cut before the SSH handshake is done (sshd's pre-auth process killed, a middlebox reset) makes
@@ -59,4 +59,12 @@ describe("dialing a host whose connection is cut during the handshake", () => {
       srv.close();
     }
   });
+});
+
+test("authentication tries a key, then the agent, then the password, and never asks for 'none' first", () => {
+  expect(authOrder({ privateKey: "k", agentSocketPath: "/a", password: "p" })).toEqual(["publickey", "agent", "password"]);
+  expect(authOrder({ password: "p" })).toEqual(["password"]);
+  expect(authOrder({ privateKey: "k" })).toEqual(["publickey"]);
+  // Nothing to offer: ssh2's own default ("none"), so the server's refusal names what it wants.
+  expect(authOrder({})).toBeUndefined();
 });

@@ -1,6 +1,7 @@
 import { UNKNOWN, checkInputs, diffInputs, deepEqual } from "../../provider/resources/framework";
 import { portInputKeys, portSchema } from "../../provider/schema/port";
 import * as port from "../../provider/resources/port";
+import { parseConnection } from "../../provider/schema/connection";
 
 const conn = { host: "198.18.0.11", user: "povs", privateKey: "k" };
 const base = { connection: conn, owner: "p/s/OvsPort/x", bridge: "br0", name: "p1" };
@@ -75,4 +76,14 @@ describe("diff", () => {
   it("is what the provider module exports", async () => {
     expect(await port.diff("id", { ...base, tag: 1 }, { ...base, tag: 2 })).toMatchObject({ changes: true, replaces: [] });
   });
+});
+
+test("a connection is parsed once per distinct value: equal inputs give the same frozen object, bad ones still fail", () => {
+  const raw = () => ({ host: "198.18.0.11", user: "povs", password: "pw" });
+  const a = parseConnection(raw());
+  expect(parseConnection(raw())).toBe(a);
+  expect(Object.isFrozen(a)).toBe(true);
+  expect(a.port).toBe(22);
+  expect(parseConnection({ ...raw(), port: 2222 })).not.toBe(a);
+  for (let i = 0; i < 2; i++) expect(() => parseConnection({ ...raw(), host: "bad host;rm" })).toThrow(/invalid connection: connection\.host/);
 });
