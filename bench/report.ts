@@ -50,6 +50,8 @@ export interface PhaseResult {
   programCpuMs?: number;
   /** CPU of the Pulumi CLI (the engine), the provider's taken out. */
   engineCpuMs?: number;
+  /** CPU of the lab's simulated hosts (OVS daemons, sshd and every command a round trip ran): bench/cpu.ts labCpu. */
+  labCpuMs?: number;
   /** Where the largest provider's memory was at its peak (process.memoryUsage(), MB). */
   atPeak?: Record<string, number>;
   /** With --repeat: every repetition's wall time, in repetition order (pairs with the other modes'). */
@@ -157,13 +159,13 @@ export function table(result: BenchResult): string {
     const hosts = runs[0]?.hosts ?? 0;
     const par = runs[0]?.parallel;
     out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}`, "");
-    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | CPU s: provider / engine / program | machine cores busy |");
+    out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | CPU s: provider / engine / program / lab hosts | machine cores busy |");
     out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of runs) {
       for (const p of r.phases) {
         const reps = p.pairedMs && p.pairedMs.length > 1 ? ` (${sec(Math.min(...p.pairedMs))}-${sec(Math.max(...p.pairedMs))})` : "";
         const t = p.ok ? sec(p.ms) + reps : `FAILED after ${sec(p.ms)}`;
-        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${[p.cpuMs, p.engineCpuMs, p.programCpuMs].map((c) => (c === undefined ? "-" : sec(c))).join(" / ")} | ${p.busyCores ?? "-"} |`);
+        out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${[p.cpuMs, p.engineCpuMs, p.programCpuMs, p.labCpuMs].map((c) => (c === undefined ? "-" : sec(c))).join(" / ")} | ${p.busyCores ?? "-"} |`);
       }
     }
     out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: |");

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { labStackConfig } from "../test/e2e/config";
 import { REPO_ROOT, inventory, uniq } from "../test/helpers/lab";
-import { machineCpu } from "./cpu";
+import { labCpu, machineCpu } from "./cpu";
 import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
@@ -74,6 +74,20 @@ function readStats(dir: string): StatsFile[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as StatsFile);
 }
 
+/** When the program started and returned, for BENCH_TIMELINE_DIR (the last phase's values win). */
+const programMarks: { start?: number; end?: number } = {};
+
+function timedProgram(program: () => Promise<Record<string, unknown>>): () => Promise<Record<string, unknown>> {
+  return async () => {
+    programMarks.start = Date.now();
+    try {
+      return await program();
+    } finally {
+      programMarks.end = Date.now();
+    }
+  };
+}
+
 /** A progress line on stderr while `fn` runs: resources done so far and elapsed time. */
 async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: { resOutputsEvent?: unknown; resOpFailedEvent?: unknown }) => void) => Promise<T>): Promise<T> {
   let done = 0;
@@ -87,7 +101,7 @@ async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: {
     });
   } finally {
     // BENCH_TIMELINE_DIR: when each resource finished, per mode and phase (to compare with the floor's pace).
-    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times }));
+    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times, programStart: (programMarks.start ?? t0) - t0, programEnd: (programMarks.end ?? t0) - t0 }));
     clearInterval(tick);
     show();
     process.stderr.write("\n");
@@ -102,13 +116,14 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
   const env = { ...benchEnv(), ...modeEnv(mode) };
   fs.mkdirSync(BACKEND, { recursive: true });
   const stack = await auto.LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: PROJECT, program },
+    { stackName, projectName: PROJECT, program: timedProgram(program) },
     { workDir: dir, envVars: env, projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
   );
   await stack.setAllConfig(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : "real" }));
   const resources = 2 * n + hosts;
   const events = resources + 2; // and the stack, and the dynamic provider
   const run: Run = { mode, n, hosts, resources, parallel: parallel ?? "default", phases: [] };
+  const labDirs = inventory().hosts.map((h) => h.dir);
   const statsRoot = fs.mkdtempSync(path.join(os.tmpdir(), `povs-bench-${s}-`));
   const ops: Record<Phase, (onEvent: (e: object) => void) => Promise<unknown>> = {
     up: (onEvent) => stack.up({ onEvent, onOutput: () => undefined, parallel }),
@@ -128,6 +143,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       const t0 = Date.now();
       const cpu0 = machineCpu();
       const own0 = ownCpu();
+      const lab0 = labCpu(labDirs);
       let error: string | undefined;
       try {
         await withProgress(`${mode} N=${n} ${phase}`, events, (onEvent) => ops[phase](onEvent));
@@ -139,6 +155,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       const busyCores = ((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * os.cpus().length;
       await new Promise((r) => setTimeout(r, 700)); // the provider's last statistics write
       const own1 = ownCpu();
+      const lab1 = labCpu(labDirs);
       const result = aggregate(phase, ms, readStats(statsDir), error);
       run.phases.push({
         ...result,
@@ -146,6 +163,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
         programCpuMs: Math.round((own1.self - own0.self) * 1000),
         // The CLI's CPU includes that of the provider process it started and reaped.
         engineCpuMs: Math.round((own1.children - own0.children) * 1000 - (result.cpuMs ?? 0)),
+        labCpuMs: Math.round((lab1 - lab0) * 1000),
       });
       if (error) {
         console.error(`  ${phase} failed: ${error.split("\n").slice(0, 6).join("\n  ")}`);

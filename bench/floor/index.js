@@ -29,8 +29,17 @@ function write() {
 // resources name it), and its statistics must not count as the provider's.
 let started = false;
 function start() {
-  if (started || !dir) return;
+  if (started) return;
   started = true;
+  // PULUMI_OVS_TRACE: when the first request reached the provider (as pulumi-ovs' transport traces its load).
+  if (process.env.PULUMI_OVS_TRACE) {
+    try {
+      fs.appendFileSync(process.env.PULUMI_OVS_TRACE, JSON.stringify({ t: Date.now(), pid: process.pid, loaded: "floor", uptimeMs: Math.round(process.uptime() * 1000) }) + "\n");
+    } catch (e) {
+      /* never break the run */
+    }
+  }
+  if (!dir) return;
   setInterval(write, 500).unref();
   process.on("exit", write);
   write();
