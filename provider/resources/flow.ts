@@ -218,17 +218,23 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   const declared = parseInputs(flowSchema, props);
   return step(KIND, flowLabel(declared), declared, async () => {
     const { host } = hostOf(declared);
+    // Both reads leave together (one round trip, not two): ovs-ofctl offered every OpenFlow version settles on
+    // the highest the bridge allows, the version its own protocol list would give, so the dump need not wait
+    // for the bridge row.
+    const dump = liveFlows(host, declared.bridge, ofVersions([])).then(
+      (flows) => ({ flows }),
+      (error: unknown) => ({ error }),
+    );
     const bridge = await bridgeRow(host, declared.bridge);
     if (!bridge) return {}; // the bridge is gone, and its flows with it
-    const versions = ofVersions(bridge.protocols);
-    let flows: Flow[];
-    try {
-      flows = await liveFlows(host, declared.bridge, versions);
-    } catch (e) {
+    const got = await dump;
+    if ("error" in got) {
+      const e = got.error;
       // Deleted between the two reads. Anything else (unreachable host, ovs-vswitchd down) must not look like "gone".
       if (e instanceof RemoteCommandError && /is not a bridge or a socket/.test(e.stderr)) return {};
       throw e;
     }
+    const flows: Flow[] = got.flows;
     const stored = props as { normalizedMatch?: unknown; normalizedActions?: unknown };
     const flow = findFlow(flows, cookieFor(declared.owner), declared.table, declared.priority, typeof stored.normalizedMatch === "string" ? stored.normalizedMatch : undefined);
     if (!flow) return {};

@@ -187,7 +187,17 @@ export class HostQueue {
   private timer?: NodeJS.Timeout;
   private inFlight = 0;
 
-  constructor(private readonly exec: Executor, private readonly opts: QueueOptions, private readonly stats?: QueueStats) {}
+  /**
+   * `prepare`: what must be in place before a round trip can leave (the host's connection). The batch is
+   * taken only once it is: what arrives while a connection is dialed leaves with the first round trip. If it
+   * fails, the batch it held back fails with its error.
+   */
+  constructor(
+    private readonly exec: Executor,
+    private readonly opts: QueueOptions,
+    private readonly stats?: QueueStats,
+    private readonly prepare?: () => Promise<void>,
+  ) {}
 
   submit(cmds: readonly RemoteCommand[], stopOnError: boolean): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
@@ -213,13 +223,20 @@ export class HostQueue {
   private flush(): void {
     if (this.waiting.length === 0 || this.inFlight >= this.opts.maxInFlight) return;
     if (this.timer) (clearTimeout(this.timer), (this.timer = undefined));
-    const batch = this.waiting.splice(0, this.opts.maxBatch);
     this.inFlight++;
-    void this.runBatch(batch).finally(() => {
+    void this.prepareThenRun().finally(() => {
       this.inFlight--;
       // Those that queued meanwhile have usually waited maxWaitMs already: they go at once.
       this.schedule();
     });
+  }
+
+  private async prepareThenRun(): Promise<void> {
+    let failed: { error: unknown } | undefined;
+    if (this.prepare) await this.prepare().catch((error: unknown) => (failed = { error }));
+    const batch = this.waiting.splice(0, this.opts.maxBatch);
+    if (failed) for (const b of batch) b.reject(failed.error);
+    else if (batch.length > 0) await this.runBatch(batch);
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {

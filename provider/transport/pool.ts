@@ -144,7 +144,7 @@ export class SshHost {
     this.channels = new Semaphore(conn.maxChannels);
     this.sudo = usesSudo(conn);
     this.counters = hostCounters(this.label);
-    this.queue = new HostQueue((jobs) => this.execJobs(jobs), queueOptions(), transportStats);
+    this.queue = new HostQueue((jobs) => this.execJobs(jobs), queueOptions(), transportStats, () => this.connected());
     registerSecret(conn.password);
     registerSecret(conn.privateKey);
     registerSecret(conn.privateKeyPassword);
@@ -360,6 +360,11 @@ export class SshHost {
         stream.end(stdin ?? undefined);
       });
     });
+  }
+
+  /** Resolves once the pooled connection is up (dialing it if need be). */
+  private connected(): Promise<void> {
+    return this.client ? Promise.resolve() : this.connect().then(() => undefined);
   }
 
   private connect(): Promise<Client> {

@@ -365,4 +365,28 @@ describe("HostQueue", () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => q.submit([{ argv: ["echo", String(i)] }], false)));
     expect(peak).toBe(2);
   });
+  it("takes its first batch only once the connection is up: what arrives while it is dialed leaves with it", async () => {
+    const { trips, exec } = fakeHost(5);
+    let dialed!: () => void;
+    const dial = new Promise<void>((r) => (dialed = r));
+    const q = new HostQueue(exec, opts, undefined, () => dial);
+    const early = q.submit([{ argv: ["ovs-vsctl", "list", "Bridge"], read: true }], false);
+    await new Promise((r) => setTimeout(r, 20)); // past the window: the first flush waits on the dial
+    const late = q.submit([{ argv: ["ovs-ofctl", "dump-flows", "br0"], read: true }], false);
+    dialed();
+    await Promise.all([early, late]);
+    expect(trips).toHaveLength(1);
+    expect(trips[0].flat().map((j) => j.cmd.argv[0])).toEqual(["ovs-vsctl", "ovs-ofctl"]);
+  });
+
+  it("a connection that cannot be made fails the batch it held back with its own error, and the next batch tries again", async () => {
+    const { trips, exec } = fakeHost(1);
+    let dials = 0;
+    const q = new HostQueue(exec, opts, undefined, async () => {
+      if (dials++ === 0) throw new Error("cannot connect to povs@198.18.0.11:22: ECONNREFUSED");
+    });
+    await expect(q.submit([{ argv: ["true"] }], false)).rejects.toThrow(/ECONNREFUSED/);
+    expect(trips).toHaveLength(0);
+    await expect(q.submit([{ argv: ["true"] }], false)).resolves.toEqual([ok("true")]);
+  });
 });
