@@ -41,7 +41,8 @@ function parseFlags(argv: string[]): Flags {
   for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (one of ${MODES.join(", ")})`);
   return {
     ns: (get("n") ?? "300").split(",").map(Number),
-    hosts: Number(get("hosts") ?? inventory().hosts.length),
+    // Replotting reads result files only: no lab needed.
+    hosts: Number(get("hosts") ?? (get("replot") ? 0 : inventory().hosts.length)),
     modes,
     naiveMaxN: Number(get("naive-max-n") ?? 300),
     ckptMaxN: Number(get("ckpt-max-n") ?? 300),
