@@ -2,7 +2,7 @@ import { isNaive, type SshHost } from "../transport/pool";
 import { describeCommand, type RemoteCommand, type CommandResult } from "../transport/command";
 import type { Outcome } from "../transport/coalesce";
 import { commandError } from "../ip/batch";
-import { listAllArgv, parseOvsState, type OvsState } from "../ovs/ovsdb";
+import { listAllArgv, parseOvsState, withoutPorts, type OvsState } from "../ovs/ovsdb";
 import { dumpFlowsArgv, parseDumpFlows, type Flow } from "../ovs/flow";
 import { type FlowLinePayload, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, vsctlArgvOf, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
@@ -30,6 +30,30 @@ interface Entry {
   at: number;
   used: number;
   value: Promise<unknown>;
+}
+
+/**
+ * The OVS tables held, with the ports our writes removed since taken out. The removals are applied once, by the
+ * first reader, in one copy of the tables: one copy per removed port made a 1000-port destroy spend its provider
+ * CPU copying maps (and collecting them).
+ */
+class WithoutPorts implements Entry {
+  private applied?: Promise<unknown>;
+  constructor(
+    public at: number,
+    public used: number,
+    readonly base: Promise<unknown>,
+    readonly removed: readonly string[],
+  ) {}
+
+  get value(): Promise<unknown> {
+    return (this.applied ??= this.base.then((s) => withoutPorts(s as OvsState, this.removed)));
+  }
+
+  /** The same tables with one more port removed: shares the base, not yet applied. */
+  andWithout(port: string): WithoutPorts {
+    return new WithoutPorts(this.at, this.used, this.base, [...this.removed, port]);
+  }
 }
 const facts = new Map<SshHost, Map<string, Entry>>();
 
@@ -117,18 +141,21 @@ export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
  * or `patchOvs` derives the tables from the snapshot held. A failed write throws RemoteCommandError naming its own command.
  */
 export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOptions = {}): Promise<CommandResult> {
-  const { patchOvs } = opts;
-  const back = opts.readBack === false || patchOvs ? undefined : readBackFor(cmd);
+  const { removesPort } = opts;
+  const back = opts.readBack === false || removesPort !== undefined ? undefined : readBackFor(cmd);
   // A failed write may be the first sign that something is gone (a bridge, a namespace): forget everything then.
   const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
   if (!back) {
     try {
       const w = await host.run(cmd);
-      const held = patchOvs && w.code === 0 ? sectionsOf(host).get("ovs") : undefined;
+      const held = removesPort !== undefined && w.code === 0 ? sectionsOf(host).get("ovs") : undefined;
       forget(w.code === 0);
       // The snapshot we held, with what this write did applied: kept only if it was read after every other
       // write we made (a write of ours forgets it), and bound by the age limits of the read it comes from.
-      if (held && patchOvs && !isNaive()) sectionsOf(host).set("ovs", { ...held, value: held.value.then((s) => patchOvs(s as OvsState)) });
+      if (held && removesPort !== undefined && !isNaive()) {
+        const next = held instanceof WithoutPorts ? held.andWithout(removesPort) : new WithoutPorts(held.at, held.used, held.value, [removesPort]);
+        sectionsOf(host).set("ovs", next);
+      }
       return w;
     } catch (e) {
       forget(false);
@@ -160,11 +187,11 @@ export interface MutateOptions {
   /** false: no read-back (a flow delete: nobody reads the flows after). */
   readBack?: boolean;
   /**
-   * Instead of reading the OVS tables back, derive them from the snapshot we hold (a port delete: what it
-   * changes is known exactly). Saves a read of every port and interface per round trip while a destroy
-   * removes hundreds; without a snapshot held, the next reader reads.
+   * The write removes this port (and its interfaces): instead of reading the OVS tables back, derive them from
+   * the snapshot we hold. Saves a read of every port and interface per round trip while a destroy removes
+   * hundreds; without a snapshot held, the next reader reads.
    */
-  patchOvs?: (state: OvsState) => OvsState;
+  removesPort?: string;
 }
 
 /**

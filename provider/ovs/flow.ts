@@ -261,9 +261,19 @@ const ALL_ONES = (1n << 64n) - 1n;
  * carry) and all-ones (reserved by OpenFlow) are skipped by taking the next 64 bits.
  */
 export function cookieFor(owner: string): bigint {
-  // Four bad windows in a row are practically impossible; rehashing keeps even that case well defined.
-  return cookieFromDigest(crypto.createHash("sha256").update(owner, "utf8").digest()) ?? cookieFor(`${owner}\0`);
+  let c = cookies.get(owner);
+  if (c === undefined) {
+    // Four bad windows in a row are practically impossible; rehashing keeps even that case well defined.
+    c = cookieFromDigest(crypto.createHash("sha256").update(owner, "utf8").digest()) ?? cookieFor(`${owner}\0`);
+    if (cookies.size >= COOKIES_MAX) cookies.clear();
+    cookies.set(owner, c);
+  }
+  return c;
 }
+
+/** Every engine call on a flow needs its cookie (a destroy of 1000 flows hashed 1000 owners, some twice). */
+const cookies = new Map<string, bigint>();
+const COOKIES_MAX = 16_384;
 
 /** The first 64-bit window of a digest that is neither 0 nor all-ones. */
 export function cookieFromDigest(digest: Buffer): bigint | undefined {

@@ -202,21 +202,33 @@ export function parseOvsState(stdout: string): OvsState {
 }
 
 /**
- * The state after `del-port NAME` succeeded: the port, its interfaces and its place on the bridge gone; the
- * other rows shared with `state` (which stays as it was: readers may hold it). Unknown port: `state` itself.
+ * The state after `del-port` of these ports succeeded: the ports, their interfaces and their places on their
+ * bridges gone; the other rows shared with `state` (which stays as it was: readers may hold it). One copy of the
+ * tables however many ports leave (a destroy removes hundreds). No known port among them: `state` itself.
  */
-export function withoutPort(state: OvsState, name: string): OvsState {
-  const port = state.ports.get(name);
-  if (!port) return state;
-  const bridgeName = state.portBridge.get(name);
-  const ifaces = new Set(port.interfaces);
+export function withoutPorts(state: OvsState, names: readonly string[]): OvsState {
+  const gone = names.map((n) => state.ports.get(n)).filter((p): p is PortRow => p !== undefined);
+  if (gone.length === 0) return state;
+  const goneUuids = new Set(gone.map((p) => p.uuid));
+  const goneIfaces = new Set(gone.flatMap((p) => p.interfaces));
   const ports = new Map(state.ports);
-  ports.delete(name);
   const portBridge = new Map(state.portBridge);
-  portBridge.delete(name);
-  const interfaces = new Map([...state.interfaces].filter(([, i]) => !ifaces.has(i.uuid)));
+  const touched = new Set<string>();
+  for (const p of gone) {
+    ports.delete(p.name);
+    const b = portBridge.get(p.name);
+    if (b !== undefined) touched.add(b);
+    portBridge.delete(p.name);
+  }
+  const interfaces = new Map([...state.interfaces].filter(([, i]) => !goneIfaces.has(i.uuid)));
   const bridges = new Map(state.bridges);
-  const bridge = bridgeName === undefined ? undefined : bridges.get(bridgeName);
-  if (bridge) bridges.set(bridge.name, { ...bridge, ports: bridge.ports.filter((u) => u !== port.uuid) });
+  for (const b of touched) {
+    const bridge = bridges.get(b);
+    if (bridge) bridges.set(b, { ...bridge, ports: bridge.ports.filter((u) => !goneUuids.has(u)) });
+  }
   return { bridges, ports, interfaces, portBridge };
+}
+
+export function withoutPort(state: OvsState, name: string): OvsState {
+  return withoutPorts(state, [name]);
 }

@@ -3,7 +3,6 @@ import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
 import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
-import { withoutPort } from "../ovs/ovsdb";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
@@ -172,7 +171,7 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     // (only while it is in the host's namespace, where the release looks for it).
     const ifindex = existing.iface?.ifindex;
     const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev" && !old.netns && !!ifindex && ifindex > 0;
-    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [{ name: old.name, ifindex: ifindex! }] : []), { patchOvs: (s) => withoutPort(s, old.name) });
+    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [{ name: old.name, ifindex: ifindex! }] : []), { removesPort: old.name });
   });
 }
 export { remove as delete };

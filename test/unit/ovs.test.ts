@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listAllArgv, parseOvsState, withoutPort } from "../../provider/ovs/ovsdb";
+import { listAllArgv, parseOvsState, withoutPort, withoutPorts } from "../../provider/ovs/ovsdb";
 import { bridgeConvergeArgv, liveInputs } from "../../provider/resources/bridge";
 import { bridgeSchema } from "../../provider/schema/bridge";
 import { portConvergeArgv, findPort, livePortSpec } from "../../provider/ovs/port";
@@ -46,6 +46,18 @@ describe("OVSDB list parser (captured ovs-vsctl 3.1 output)", () => {
     expect(state.ports.has("p1")).toBe(true);
     expect(state.bridges.get("br0")?.ports).toContain(p1.uuid);
     expect(withoutPort(state, "no-such-port")).toBe(state);
+  });
+
+  it("derives the state after many del-ports in one copy, the same as removing them one by one", () => {
+    const names = [...state.ports.keys()].filter((n) => !state.bridges.has(n)).slice(0, 3);
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    const once = withoutPorts(state, [...names, "no-such-port"]);
+    const oneByOne = names.reduce(withoutPort, state);
+    expect([...once.ports.keys()]).toEqual([...oneByOne.ports.keys()]);
+    expect([...once.interfaces.keys()]).toEqual([...oneByOne.interfaces.keys()]);
+    expect([...once.portBridge]).toEqual([...oneByOne.portBridge]);
+    expect([...once.bridges.values()].map((b) => b.ports)).toEqual([...oneByOne.bridges.values()].map((b) => b.ports));
+    expect(withoutPorts(state, [])).toBe(state);
   });
 
   it("reads all four tables in one ovs-vsctl transaction", () => {
