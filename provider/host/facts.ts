@@ -138,7 +138,7 @@ export function readBackFor(cmd: RemoteCommand): ReadBack | undefined {
 /**
  * Run a write on a host and forget what we knew about it; OVS writes read back what they changed in the same
  * round trip (kept as that section) unless `readBack` is false (a flow delete: nobody reads the flows after)
- * or `patchOvs` derives the tables from the snapshot held. A failed write throws RemoteCommandError naming its own command.
+ * or `removesPort` says the tables are derived from the snapshot held. A failed write throws RemoteCommandError naming its own command.
  */
 export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOptions = {}): Promise<CommandResult> {
   const { removesPort } = opts;

@@ -228,7 +228,3 @@ export function withoutPorts(state: OvsState, names: readonly string[]): OvsStat
   }
   return { bridges, ports, interfaces, portBridge };
 }
-
-export function withoutPort(state: OvsState, name: string): OvsState {
-  return withoutPorts(state, [name]);
-}

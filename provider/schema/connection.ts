@@ -56,7 +56,6 @@ export type ConnectionInput = z.input<typeof connectionSchema>;
 export type Connection = z.output<typeof connectionSchema>;
 export type ProxyConnection = z.output<typeof baseConnection>;
 
-/** Parse a connection, throwing an error that lists every bad field (never their values). */
 /**
  * Every engine call carries its resource's connection, and most resources of a stack share a few: parse each
  * distinct one once per process (the same object comes back, so what is derived from it can be kept beside it).
@@ -64,6 +63,7 @@ export type ProxyConnection = z.output<typeof baseConnection>;
 const parsedConnections = new Map<string, Connection>();
 const PARSED_CONNECTIONS_MAX = 256;
 
+/** Parse a connection, throwing an error that lists every bad field (never their values). */
 export function parseConnection(raw: unknown): Connection {
   const key = JSON.stringify(raw) ?? "";
   const known = parsedConnections.get(key);

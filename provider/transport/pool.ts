@@ -364,7 +364,7 @@ export class SshHost {
 
   /** Resolves once the pooled connection is up (dialing it if need be). */
   private connected(): Promise<void> {
-    return this.client ? Promise.resolve() : this.connect().then(() => undefined);
+    return this.connect().then(() => undefined);
   }
 
   private connect(): Promise<Client> {

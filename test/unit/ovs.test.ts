@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listAllArgv, parseOvsState, withoutPort, withoutPorts } from "../../provider/ovs/ovsdb";
+import { listAllArgv, parseOvsState, withoutPorts } from "../../provider/ovs/ovsdb";
 import { bridgeConvergeArgv, liveInputs } from "../../provider/resources/bridge";
 import { bridgeSchema } from "../../provider/schema/bridge";
 import { portConvergeArgv, findPort, livePortSpec } from "../../provider/ovs/port";
@@ -36,7 +36,7 @@ describe("OVSDB list parser (captured ovs-vsctl 3.1 output)", () => {
 
   it("derives the state after a del-port without touching the state it came from", () => {
     const p1 = state.ports.get("p1")!;
-    const after = withoutPort(state, "p1");
+    const after = withoutPorts(state, ["p1"]);
     expect(after.ports.has("p1")).toBe(false);
     expect(after.portBridge.has("p1")).toBe(false);
     expect([...after.interfaces.values()].some((i) => p1.interfaces.includes(i.uuid))).toBe(false);
@@ -45,14 +45,14 @@ describe("OVSDB list parser (captured ovs-vsctl 3.1 output)", () => {
     expect(after.ports.get("p2")).toBe(state.ports.get("p2")); // the rest is shared
     expect(state.ports.has("p1")).toBe(true);
     expect(state.bridges.get("br0")?.ports).toContain(p1.uuid);
-    expect(withoutPort(state, "no-such-port")).toBe(state);
+    expect(withoutPorts(state, ["no-such-port"])).toBe(state);
   });
 
   it("derives the state after many del-ports in one copy, the same as removing them one by one", () => {
     const names = [...state.ports.keys()].filter((n) => !state.bridges.has(n)).slice(0, 3);
     expect(names.length).toBeGreaterThanOrEqual(2);
     const once = withoutPorts(state, [...names, "no-such-port"]);
-    const oneByOne = names.reduce(withoutPort, state);
+    const oneByOne = names.reduce((s, n) => withoutPorts(s, [n]), state);
     expect([...once.ports.keys()]).toEqual([...oneByOne.ports.keys()]);
     expect([...once.interfaces.keys()]).toEqual([...oneByOne.interfaces.keys()]);
     expect([...once.portBridge]).toEqual([...oneByOne.portBridge]);
