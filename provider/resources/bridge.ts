@@ -14,6 +14,7 @@ import {
   hostOf,
   parseInputs,
   pickDeclared,
+  readResult,
   step,
   write,
 } from "./framework";
@@ -122,7 +123,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const row = (await ovsState(host)).bridges.get(declared.name);
     if (!row) return {}; // gone: the engine drops it from state
     const inputs = compact(liveInputs(row, declared));
-    return { id, props: outputs(inputs, row), inputs };
+    return readResult(id, outputs(inputs, row), inputs, declared);
   });
 }
 

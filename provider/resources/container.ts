@@ -5,7 +5,7 @@ import { OWNER_KEY } from "../schema/base";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
 
 /**
  * DockerContainer: a container on the host's docker daemon, over the same SSH connection. Images are local
@@ -78,7 +78,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const c = await inspect(host, declared.name);
     if (!c) return {};
     const inputs = liveInputs(c, declared);
-    return { id, props: outputs(inputs, c), inputs };
+    return readResult(id, outputs(inputs, c), inputs, declared);
   });
 }
 

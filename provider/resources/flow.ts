@@ -25,7 +25,7 @@ import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { shellJoin } from "../transport/quote";
-import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
 
 /**
  * FlowEntry: one OpenFlow flow on a bridge, marked with a cookie derived from its owner. This module's exports
@@ -239,7 +239,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const flow = findFlow(flows, cookieFor(declared.owner), declared.table, declared.priority, typeof stored.normalizedMatch === "string" ? stored.normalizedMatch : undefined);
     if (!flow) return {};
     const inputs = compact(liveInputs(declared, stored, flow));
-    return { id, props: outputs(inputs, flow), inputs };
+    return readResult(id, outputs(inputs, flow), inputs, declared);
   });
 }
 

@@ -5,7 +5,7 @@ import { natInputKeys, natSchema, type NatInputs } from "../schema/nat";
 import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
 
 /**
  * NatRule: one iptables nat rule (`iptables -t nat -A POSTROUTING -s NET ! -d NET -o DEV -j MASQUERADE`) in
@@ -127,9 +127,9 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const { host } = hostOf(declared);
     const live = await probe(host, declared);
     if (!live || live.ours.length === 0) return {}; // gone: the engine drops it, up adds it again
-    if (live.exact) return { id, props: compact(declared), inputs: compact(declared) };
+    if (live.exact) return readResult(id, compact(declared), compact(declared), declared);
     const inputs = liveInputs(declared, live.ours[0]);
-    return { id, props: { ...inputs, liveRule: live.ours[0].args }, inputs };
+    return readResult(id, { ...inputs, liveRule: live.ours[0].args }, inputs, declared);
   });
 }
 

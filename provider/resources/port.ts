@@ -7,7 +7,7 @@ import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
-import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step, write } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, readResult, step, write } from "./framework";
 
 /**
  * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
@@ -144,7 +144,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     if (!port || !inputs) return {};
     if ((declared.type ?? "system") === "system" && bindingIsStale(port, props.boundIfindex)) return {};
     const clean = compact(inputs);
-    return { id, props: outputs(clean, port, mac), inputs: clean };
+    return readResult(id, outputs(clean, port, mac), clean, declared);
   });
 }
 

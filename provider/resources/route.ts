@@ -18,7 +18,7 @@ import {
 } from "../ip/route";
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
 
 /**
  * Route: an IPv4 route in the host's main table or a namespace's (`ip [-n NS] route replace DEST via GW dev
@@ -116,7 +116,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const live = await probe(host, declared);
     if (!isOurRoute(live)) return {}; // gone (a link going down takes its routes along), or replaced by someone else
     const inputs = liveInputs(declared, live);
-    return { id, props: inputs, inputs };
+    return readResult(id, inputs, inputs, declared);
   });
 }
 

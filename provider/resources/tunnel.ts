@@ -2,7 +2,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { tunnelFromOptions, tunnelOptions, tunnelSchema, type TunnelInputs, type TunnelType } from "../schema/tunnel";
 import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { mutate, ovsState } from "../host/facts";
-import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, step, write } from "./framework";
+import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, readResult, step, write } from "./framework";
 
 /**
  * The life cycle shared by VxlanTunnel and GreTunnel: a port whose interface is of the tunnel type, with
@@ -71,7 +71,7 @@ export function tunnelProvider(type: TunnelType) {
         const port = findPort(await ovsState(host), declared.name);
         if (!port) return {};
         const inputs = liveInputs(port, declared);
-        return { id, props: outputs(inputs, port), inputs };
+        return readResult(id, outputs(inputs, port), inputs, declared);
       });
     },
 

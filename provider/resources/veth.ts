@@ -22,7 +22,7 @@ import { ipFamily } from "../ip/addr";
 import { isNoNamespace } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
-import { UNKNOWN, assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, readResult, step, UNKNOWN } from "./framework";
 
 /**
  * VethPair: a veth pair, each end in the host or in a named namespace, with MTU, MAC, addresses, link state,
@@ -192,7 +192,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const live = await probe(host, declared);
     if (!present(live, declared.owner)) return {}; // gone (deleting one end deletes both), or no longer ours
     const inputs = compact(liveInputs(declared, live.a, live.b));
-    return { id, props: outputs(inputs, live), inputs };
+    return readResult(id, outputs(inputs, live), inputs, declared);
   });
 }
 

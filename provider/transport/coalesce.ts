@@ -20,8 +20,14 @@ import type { CommandResult, RemoteCommand, ScriptJob } from "./command";
 /** What one command did; undefined: it did not run (a stop-on-error submission stopped before it). */
 export type Outcome = CommandResult | undefined;
 
+/** What a round trip carries, for tracing: how many submissions, and how long the oldest of them waited (ms). */
+export interface BatchInfo {
+  submissions: number;
+  waitedMs: number;
+}
+
 /** Runs the waves of one round trip and returns the results of all their jobs, in order (flat). */
-export type Executor = (waves: readonly ScriptJob[][]) => Promise<Outcome[]>;
+export type Executor = (waves: readonly ScriptJob[][], info: BatchInfo) => Promise<Outcome[]>;
 
 export interface Submission {
   cmds: readonly RemoteCommand[];
@@ -243,13 +249,14 @@ export class HostQueue {
     try {
       const p = plan(batch);
       if (this.stats) this.count(p);
-      const { results, retry, failedMerges } = fanOut(batch, p, await this.exec(p.waves));
+      const info = { submissions: batch.length, waitedMs: Date.now() - batch[0].at };
+      const { results, retry, failedMerges } = fanOut(batch, p, await this.exec(p.waves, info));
       if (retry.length > 0) {
         if (this.stats) this.stats.mergeRetries += failedMerges;
         // The members alone, each whole and unmerged, side by side in one more round trip.
         const subs = retry.map((s) => batch[s]);
         const alone = plan(subs, false);
-        const again = fanOut(subs, alone, await this.exec(alone.waves)).results;
+        const again = fanOut(subs, alone, await this.exec(alone.waves, { submissions: subs.length, waitedMs: Date.now() - subs[0].at })).results;
         retry.forEach((s, k) => (results[s] = again[k]));
       }
       batch.forEach((b, i) => b.resolve(results[i]));

@@ -14,7 +14,7 @@ import {
   jobsScript,
   parseBatchOutput,
 } from "./command";
-import { HostQueue, type Outcome, type QueueOptions } from "./coalesce";
+import { type BatchInfo, HostQueue, type Outcome, type QueueOptions } from "./coalesce";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type HostKeyPolicy, verifyHostKey } from "./hostkeys";
 import { ShellSession } from "./session";
@@ -144,7 +144,7 @@ export class SshHost {
     this.channels = new Semaphore(conn.maxChannels);
     this.sudo = usesSudo(conn);
     this.counters = hostCounters(this.label);
-    this.queue = new HostQueue((jobs) => this.execJobs(jobs), queueOptions(), transportStats, () => this.connected());
+    this.queue = new HostQueue((jobs, info) => this.execJobs(jobs, info), queueOptions(), transportStats, () => this.connected());
     registerSecret(conn.password);
     registerSecret(conn.privateKey);
     registerSecret(conn.privateKeyPassword);
@@ -196,7 +196,7 @@ export class SshHost {
   }
 
   /** The waves of one coalesced round trip: a lone command goes as itself, anything more as one script. */
-  private async execJobs(waves: readonly ScriptJob[][]): Promise<Outcome[]> {
+  private async execJobs(waves: readonly ScriptJob[][], info: BatchInfo): Promise<Outcome[]> {
     noteActivity();
     const count = waves.reduce((n, w) => n + w.length, 0);
     const t0 = Date.now();
@@ -204,7 +204,7 @@ export class SshHost {
       return await this.execJobsNow(waves, count);
     } finally {
       this.counters.remoteMs += Date.now() - t0;
-      trace({ host: this.label, ms: Date.now() - t0, waves: waves.map((w) => w.map((j) => j.cmd.argv.slice(0, 6).join(" ") + (j.cmd.stdin ? ` <${j.cmd.stdin.split("\n").length - 1} lines>` : ""))) });
+      trace({ host: this.label, ms: Date.now() - t0, ...info, waves: waves.map((w) => w.map((j) => j.cmd.argv.slice(0, 6).join(" ") + (j.cmd.stdin ? ` <${j.cmd.stdin.split("\n").length - 1} lines>` : ""))) });
     }
   }
 

@@ -19,6 +19,8 @@ export interface ProviderModule {
 export class Managed {
   id = "";
   outs: Record<string, unknown> = {};
+  /** The inputs the engine keeps in state: the checked inputs of the last create/update, or a read's. */
+  stateInputs: Record<string, unknown> = {};
 
   constructor(readonly mod: ProviderModule, public inputs: Record<string, unknown>) {}
 
@@ -29,18 +31,24 @@ export class Managed {
   }
 
   async create(): Promise<this> {
-    const r = await this.mod.create(await this.checked(this.inputs));
+    this.stateInputs = await this.checked(this.inputs);
+    const r = await this.mod.create(this.stateInputs);
     this.id = r.id;
     this.outs = r.outs as Record<string, unknown>;
     return this;
   }
 
-  /** Refresh: returns what read() reported (undefined id = gone) and adopts it as state, like the engine. */
-  async refresh(): Promise<dynamic.ReadResult> {
+  /**
+   * Refresh: returns what read() reported (undefined id = gone) and adopts it as state, like the engine: a read
+   * that returns no inputs leaves the state's inputs as they were, and `inputs` here are then those.
+   */
+  async refresh(): Promise<dynamic.ReadResult & { inputsReturned?: boolean }> {
     forgetAllFacts(); // `pulumi refresh` runs in a fresh provider process: nothing cached
     const r = await this.mod.read(this.id, this.outs);
-    if (r.id) this.outs = r.props as Record<string, unknown>;
-    return r;
+    if (!r.id) return r;
+    this.outs = r.props as Record<string, unknown>;
+    if (r.inputs) this.stateInputs = r.inputs;
+    return { ...r, inputs: this.stateInputs, inputsReturned: r.inputs !== undefined };
   }
 
   async diff(news: Record<string, unknown> = this.inputs): Promise<dynamic.DiffResult> {
@@ -57,9 +65,11 @@ export class Managed {
       if (!d.deleteBeforeReplace) await this.mod.delete(this.id, this.outs);
       this.id = r.id;
       this.outs = r.outs as Record<string, unknown>;
+      this.stateInputs = checked;
     } else if (d.changes) {
       const r = await this.mod.update(this.id, this.outs, checked);
       this.outs = r.outs as Record<string, unknown>;
+      this.stateInputs = checked;
     }
     this.inputs = news;
     return d;

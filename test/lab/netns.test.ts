@@ -184,6 +184,8 @@ describe("NetNamespace adopting a docker container's namespace", () => {
 });
 
 /** Refresh without adopting the result as state. */
+/** A read in the same provider process; `inputs` are what the engine then keeps (the state's, when none come back). */
 async function m2(m: Managed) {
-  return m.mod.read(m.id, m.outs);
+  const r = await m.mod.read(m.id, m.outs);
+  return r.id ? { ...r, inputs: r.inputs ?? m.stateInputs } : r;
 }

@@ -51,6 +51,7 @@ describe("OvsBridge and OvsPort on a lab host", () => {
     const r = await br.refresh();
     expect(r.id).toBe(br.id);
     expect(r.inputs).toMatchObject({ name: brName, datapathType: "netdev", failMode: "standalone", protocols: ["OpenFlow10", "OpenFlow13"], externalIds: { role: "test" } });
+    expect(r.inputsReturned).toBe(false); // nothing drifted: the state's inputs stay
     expect((await br.diff()).changes).toBe(false);
     expect((await ovs(0, "get", "Bridge", brName, "external_ids:pulumi-ovs-owner")).stdout.trim()).toBe(`"${owner(T, "br")}"`);
   });
@@ -69,6 +70,7 @@ describe("OvsBridge and OvsPort on a lab host", () => {
     expect(await tcpWorks({ listenHost: 0, listenIn: ns.b, from: 0, fromIn: ns.a, to: "198.18.120.2" })).toBe(true);
     expect(await pings(0, ns.a, "198.18.120.3", 1)).toBe(false);
     for (const p of Object.values(ports)) expect((await p.diff()).changes).toBe(false);
+    for (const p of Object.values(ports)) expect((await p.refresh()).inputsReturned).toBe(false);
   });
 
   it("sees a tag changed by hand, shows it as an in-place update, and repairs it", async () => {

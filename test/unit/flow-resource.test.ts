@@ -313,6 +313,8 @@ describe("life cycle against a fake OVS", () => {
     const r = await m.refresh();
     expect(r.props).toEqual(before);
     expect(r.inputs).toEqual(base);
+    // Nothing drifted: the state's inputs stay (the read sends none back).
+    expect(r.inputsReturned).toBe(false);
     expect(await m.diff()).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
@@ -336,6 +338,7 @@ describe("life cycle against a fake OVS", () => {
     fake.handAdd(`cookie=${cookieHex(COOKIE)},table=3,priority=700,ip,in_port=1,nw_dst=198.18.20.100 actions=drop`);
     const r = await m.refresh();
     expect(r.inputs).toEqual({ ...base, actions: "drop" });
+    expect(r.inputsReturned).toBe(true);
     expect(r.props).toMatchObject({ actions: "drop", normalizedActions: "drop", cookie: cookieHex(COOKIE) });
     expect(await m.diff(base)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     await m.up(base);

@@ -1,4 +1,4 @@
-import { UNKNOWN, checkInputs, diffInputs, deepEqual } from "../../provider/resources/framework";
+import { UNKNOWN, checkInputs, diffInputs, deepEqual, readResult } from "../../provider/resources/framework";
 import { portInputKeys, portSchema } from "../../provider/schema/port";
 import * as port from "../../provider/resources/port";
 import { parseConnection } from "../../provider/schema/connection";
@@ -86,4 +86,15 @@ test("a connection is parsed once per distinct value: equal inputs give the same
   expect(a.port).toBe(22);
   expect(parseConnection({ ...raw(), port: 2222 })).not.toBe(a);
   for (let i = 0; i < 2; i++) expect(() => parseConnection({ ...raw(), host: "bad host;rm" })).toThrow(/invalid connection: connection\.host/);
+});
+
+describe("readResult", () => {
+  const declared = { name: "p1", bridge: "br0", tag: undefined };
+  it("sends no inputs back when the host has what the state declares (the engine keeps the state's)", () => {
+    expect(readResult("id", { name: "p1", ofport: 3 }, { name: "p1", bridge: "br0" }, declared)).toEqual({ id: "id", props: { name: "p1", ofport: 3 } });
+  });
+  it("sends the live inputs back when anything drifted", () => {
+    const r = readResult("id", { name: "p1" }, { name: "p1", bridge: "br0", tag: 7 }, declared);
+    expect(r.inputs).toEqual({ name: "p1", bridge: "br0", tag: 7 });
+  });
 });
