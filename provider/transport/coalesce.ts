@@ -232,7 +232,7 @@ export class HostQueue {
     this.inFlight++;
     void this.prepareThenRun().finally(() => {
       this.inFlight--;
-      // Those that queued meanwhile have usually waited maxWaitMs already: they go at once.
+      // Those that queued meanwhile leave once arrivals pause (windowMs) or the oldest has waited maxWaitMs.
       this.schedule();
     });
   }
