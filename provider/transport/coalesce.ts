@@ -158,6 +158,14 @@ export interface QueueOptions {
   /** A batch leaves once nothing more has arrived for this long (ms)... */
   windowMs: number;
   /**
+   * ...or for this long (ms; default windowMs) once it holds streamBatch submissions or more: so many waiting at
+   * once means the engine is streaming a large stack's operations in, and a longer pause before leaving makes
+   * round trips fewer and larger. A few operations at a time (the CLI's default parallelism, a small stack)
+   * never wait longer than windowMs.
+   */
+  streamWindowMs?: number;
+  streamBatch?: number;
+  /**
    * ...or once its oldest submission has waited this long (ms; default windowMs: a fixed window from the first
    * arrival). While the engine hands out operations steadily, this is what makes round trips fewer and larger.
    */
@@ -192,6 +200,8 @@ export class HostQueue {
   private waiting: Pending[] = [];
   private timer?: NodeJS.Timeout;
   private inFlight = 0;
+  /** Submissions so far (to tell whether any arrived between a timer and the flush it asks for). */
+  private arrivals = 0;
 
   /**
    * `prepare`: what must be in place before a round trip can leave (the host's connection). The batch is
@@ -208,6 +218,7 @@ export class HostQueue {
   submit(cmds: readonly RemoteCommand[], stopOnError: boolean): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ cmds, stopOnError, at: Date.now(), resolve, reject });
+      this.arrivals++;
       if (this.stats) this.stats.submissions++;
       this.schedule();
     });
@@ -217,12 +228,16 @@ export class HostQueue {
     if (this.waiting.length >= this.opts.maxBatch) return this.flush();
     // While a round trip is out, whatever arrives waits for it to come back.
     if (this.inFlight >= this.opts.maxInFlight || this.waiting.length === 0) return;
-    const { windowMs, maxWaitMs = windowMs } = this.opts;
-    const due = Math.min(this.waiting[this.waiting.length - 1].at + windowMs, this.waiting[0].at + maxWaitMs);
+    const { windowMs, maxWaitMs = windowMs, streamWindowMs = windowMs, streamBatch = Infinity } = this.opts;
+    const quiet = this.waiting.length >= streamBatch ? streamWindowMs : windowMs;
+    const due = Math.min(this.waiting[this.waiting.length - 1].at + quiet, this.waiting[0].at + maxWaitMs);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      // Requests that reached the socket while the event loop was busy (a GC pause, a large parse) are read
+      // only after the timers: let them in first, so a pause of ours is not taken for a pause in arrivals.
+      const seen = this.arrivals;
+      setImmediate(() => (this.arrivals === seen ? this.flush() : this.schedule()));
     }, Math.max(0, due - Date.now()));
   }
 

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
@@ -324,6 +325,58 @@ describe("HostQueue", () => {
     const t0 = Date.now();
     await new HostQueue(lone.exec, { windowMs: 5, maxWaitMs: 10_000, maxBatch: 512, maxInFlight: 1 }).submit([{ argv: ["true"] }], false);
     expect(Date.now() - t0).toBeLessThan(5_000); // went after the gap, not the cap
+  });
+
+  it("waits for the longer stream gap only once many submissions wait", async () => {
+    const burst = async (q: HostQueue, n: number, gapMs: number) => {
+      const subs: Promise<Outcome[]>[] = [];
+      for (let i = 0; i < n; i++) {
+        subs.push(q.submit([{ argv: ["echo", String(i)] }], false));
+        await new Promise((r) => setTimeout(r, gapMs));
+      }
+      await Promise.all(subs);
+    };
+    const opts = { windowMs: 5, streamWindowMs: 300, streamBatch: 4, maxWaitMs: 10_000, maxBatch: 512, maxInFlight: 1 };
+    // Three at a time, 40 ms apart: each leaves after the short gap (a long one would have held them together).
+    const few = fakeHost(1);
+    await burst(new HostQueue(few.exec, opts), 3, 40);
+    expect(few.trips).toHaveLength(3);
+    // Once 4 wait, a 40 ms pause no longer ends the batch: what came before and after it leaves as one round trip.
+    const many = fakeHost(1);
+    const q = new HostQueue(many.exec, opts);
+    const t0 = Date.now();
+    const subs = Array.from({ length: 8 }, (_, i) => q.submit([{ argv: ["echo", String(i)] }], false));
+    await new Promise((r) => setTimeout(r, 40));
+    subs.push(q.submit([{ argv: ["echo", "late"] }], false));
+    await Promise.all(subs);
+    expect(many.trips).toHaveLength(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // it waited for the stream gap
+  });
+
+  it("does not take a pause of its own event loop for a pause in arrivals", async () => {
+    // A request that reached the socket while the loop was blocked (GC, a large parse) is read after the
+    // timers run: it still joins the batch the timer was about to send.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port: tcp } = server.address() as net.AddressInfo;
+    const sockets: net.Socket[] = [];
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", (c) => (sockets.push(c), r(c))));
+    const client = net.connect(tcp, "127.0.0.1");
+    sockets.push(client);
+    const peer = await accepted;
+    const host = fakeHost(1);
+    const q = new HostQueue(host.exec, { windowMs: 5, maxWaitMs: 10_000, maxBatch: 512, maxInFlight: 1 });
+    const late = new Promise<Outcome[]>((r) => peer.once("data", () => r(q.submit([{ argv: ["echo", "late"] }], false))));
+    const first = q.submit([{ argv: ["echo", "first"] }], false);
+    client.write("x"); // arrives while the loop is blocked below
+    const until = Date.now() + 30;
+    while (Date.now() < until) {
+      /* a 30 ms stall of the event loop, longer than the window */
+    }
+    await Promise.all([first, late]);
+    for (const x of sockets) x.destroy();
+    server.close();
+    expect(host.trips).toHaveLength(1);
   });
 
   it("flushes early when the batch is large", async () => {
