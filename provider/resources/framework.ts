@@ -220,7 +220,8 @@ export function write(argv: string[]): RemoteCommand {
 /**
  * A read's answer. The inputs go back only when the host differs from what the state declares: a read that
  * returns none leaves the state's inputs as they are (the engine's RefreshStep), and each set returned is one
- * more protobuf Struct the SDK's provider host builds and sends (in a 2000-resource refresh, a third of its CPU).
+ * more protobuf Struct the SDK's provider host builds and sends (protobuf was ~0.6 s of its 3.5 s of CPU in a
+ * 2000-resource refresh).
  */
 export function readResult(id: string, props: object, inputs: object, declared: object): dynamic.ReadResult {
   return deepEqual(inputs, compact(declared)) ? { id, props } : { id, props, inputs: inputs as Record<string, unknown> };

@@ -127,7 +127,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const { host } = hostOf(declared);
     const live = await probe(host, declared);
     if (!live || live.ours.length === 0) return {}; // gone: the engine drops it, up adds it again
-    if (live.exact) return readResult(id, compact(declared), compact(declared), declared);
+    if (live.exact) return { id, props: compact(declared) }; // exactly as declared: the state's inputs stay
     const inputs = liveInputs(declared, live.ours[0]);
     return readResult(id, { ...inputs, liveRule: live.ours[0].args }, inputs, declared);
   });

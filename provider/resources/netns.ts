@@ -20,7 +20,7 @@ import { ipArgv, parseIpJson } from "../ip/ip";
 import { ok } from "../ip/batch";
 import { query, writeThenRead } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
-import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
+import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
 
 /**
  * NetNamespace: a named network namespace, or a docker container's namespace linked as /run/netns/NAME.
@@ -133,8 +133,8 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     const { host } = hostOf(declared);
     const live = await probe(host, declared);
     if (!present(declared, live)) return {}; // gone (or no longer ours): the engine drops it from state
-    const inputs = compact(declared);
-    return readResult(id, outputs(declared, live), inputs, declared);
+    // A namespace has no input that can drift, only presence: the state's inputs stay (none sent back).
+    return { id, props: outputs(declared, live) };
   });
 }
 

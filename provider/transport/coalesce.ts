@@ -195,6 +195,10 @@ interface Pending extends Submission {
   reject(e: unknown): void;
 }
 
+function batchInfo(batch: readonly Pending[]): BatchInfo {
+  return { submissions: batch.length, waitedMs: Date.now() - batch[0].at };
+}
+
 /** One host's queue: submissions in, one round trip per flush out. */
 export class HostQueue {
   private waiting: Pending[] = [];
@@ -264,14 +268,13 @@ export class HostQueue {
     try {
       const p = plan(batch);
       if (this.stats) this.count(p);
-      const info = { submissions: batch.length, waitedMs: Date.now() - batch[0].at };
-      const { results, retry, failedMerges } = fanOut(batch, p, await this.exec(p.waves, info));
+      const { results, retry, failedMerges } = fanOut(batch, p, await this.exec(p.waves, batchInfo(batch)));
       if (retry.length > 0) {
         if (this.stats) this.stats.mergeRetries += failedMerges;
         // The members alone, each whole and unmerged, side by side in one more round trip.
         const subs = retry.map((s) => batch[s]);
         const alone = plan(subs, false);
-        const again = fanOut(subs, alone, await this.exec(alone.waves, { submissions: subs.length, waitedMs: Date.now() - subs[0].at })).results;
+        const again = fanOut(subs, alone, await this.exec(alone.waves, batchInfo(subs))).results;
         retry.forEach((s, k) => (results[s] = again[k]));
       }
       batch.forEach((b, i) => b.resolve(results[i]));

@@ -183,8 +183,10 @@ describe("NetNamespace adopting a docker container's namespace", () => {
   });
 });
 
-/** Refresh without adopting the result as state. */
-/** A read in the same provider process; `inputs` are what the engine then keeps (the state's, when none come back). */
+/**
+ * Refresh without adopting the result as state (same provider process); `inputs` are what the engine then keeps:
+ * the state's, when none come back.
+ */
 async function m2(m: Managed) {
   const r = await m.mod.read(m.id, m.outs);
   return r.id ? { ...r, inputs: r.inputs ?? m.stateInputs } : r;
