@@ -377,6 +377,15 @@ function ofctl(versions: string, ...args: string[]): string[] {
   return ["ovs-ofctl", "--timeout=30", "-O", versions, ...args];
 }
 
+/**
+ * ovs-ofctl that changes a bridge's flows. --no-names: otherwise ovs-ofctl first fetches every port's
+ * description to map names, ~3x the command's cost on a busy bridge (lab, 333 ports: 17-26 ms against 6-7 ms);
+ * the flows we send name ports by number only (validation rejects names).
+ */
+function ofctlWrite(versions: string, ...args: string[]): string[] {
+  return ofctl(versions, "--no-names", ...args);
+}
+
 /** Every flow of a bridge, port numbers not names (names depend on the terminal otherwise). */
 export function dumpFlowsArgv(bridge: string, versions: string): string[] {
   return ofctl(versions, "--no-names", "dump-flows", bridge);
@@ -394,7 +403,7 @@ export function parseFlowCommand(versions: string, flow: string): RemoteCommand 
 
 /** The flow file command for a bridge: --bundle (atomic on the switch) where the versions allow it. */
 function flowFileArgv(bridge: string, versions: string): string[] {
-  return ofctl(versions, ...(supportsBundle(versions) ? ["--bundle"] : []), "add-flows", bridge, "-");
+  return ofctlWrite(versions, ...(supportsBundle(versions) ? ["--bundle"] : []), "add-flows", bridge, "-");
 }
 
 function flowFileHint(bridge: string, versions: string, line: string): RemoteCommand["merge"] {
@@ -418,13 +427,13 @@ function strictSpec(cookie: bigint, table: number, priority: number, match: stri
 
 /** Delete exactly one flow: this table, priority and match, and only if it carries this cookie. */
 export function delFlowStrictArgv(bridge: string, versions: string, cookie: bigint, table: number, priority: number, match: string): string[] {
-  return ofctl(versions, "--strict", "del-flows", bridge, strictSpec(cookie, table, priority, match));
+  return ofctlWrite(versions, "--strict", "del-flows", bridge, strictSpec(cookie, table, priority, match));
 }
 
 /** delFlowStrictArgv as a command that, beside other flow changes on the bridge, becomes a `delete_strict` line of their file. */
 export function delFlowStrictCommand(bridge: string, versions: string, cookie: bigint, table: number, priority: number, match: string): RemoteCommand {
   const spec = strictSpec(cookie, table, priority, match);
-  return { argv: ofctl(versions, "--strict", "del-flows", bridge, spec), merge: flowFileHint(bridge, versions, `delete_strict ${spec}`) };
+  return { argv: ofctlWrite(versions, "--strict", "del-flows", bridge, spec), merge: flowFileHint(bridge, versions, `delete_strict ${spec}`) };
 }
 
 /**

@@ -189,10 +189,10 @@ describe("merge rules", () => {
     expect(add.merge!.key).toBe(del.merge!.key);
     expect(addFlowMergeable("br1", ALL, "x").merge!.key).not.toBe(add.merge!.key);
     const merged = flowFileRule.merge([add, del]);
-    expect(merged.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--bundle", "add-flows", "br0", "-"]);
+    expect(merged.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--bundle", "add-flows", "br0", "-"]);
     expect(merged.stdin).toBe("cookie=0x1,table=0,priority=5,actions=drop\ndelete_strict cookie=0x2/-1,table=0,priority=6,tcp,tp_dst=80\n");
     // Alone, the delete is still the plain strict del-flows the unit tests of FlowEntry know.
-    expect(del.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--strict", "del-flows", "br0", "cookie=0x2/-1,table=0,priority=6,tcp,tp_dst=80"]);
+    expect(del.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--strict", "del-flows", "br0", "cookie=0x2/-1,table=0,priority=6,tcp,tp_dst=80"]);
     // OpenFlow 1.0 only: no bundles.
     expect(flowFileRule.merge([addFlowMergeable("br0", "OpenFlow10", "a"), addFlowMergeable("br0", "OpenFlow10", "b")]).argv).not.toContain("--bundle");
   });

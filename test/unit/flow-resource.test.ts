@@ -258,7 +258,7 @@ describe("life cycle against a fake OVS", () => {
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", "table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=drop"],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", `cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2`],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "dump-flows", "br0"],
-      ["ovs-ofctl", "--timeout=30", "-O", ALL, "--bundle", "add-flows", "br0", "-"],
+      ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--bundle", "add-flows", "br0", "-"],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "dump-flows", "br0"],
     ]);
     expect(fake.calls[4].stdin).toBe(`cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2\n`);
@@ -269,7 +269,7 @@ describe("life cycle against a fake OVS", () => {
     fake = new FakeOvs({ br0: ["OpenFlow13"] });
     await new Managed(flow, { ...base, idleTimeout: 30, hardTimeout: 0 }).create();
     const add = fake.calls.find((c) => c.argv.includes("add-flows"))!;
-    expect(add.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", "OpenFlow13", "add-flows", "br0", "-"]);
+    expect(add.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", "OpenFlow13", "--no-names", "add-flows", "br0", "-"]);
     expect(add.stdin).toMatch(/,priority=700,idle_timeout=30,in_port=1,/);
     expect(fake.flows()[0].idleTimeout).toBe(30);
     expect(fake.flows()[0].hardTimeout).toBeUndefined();
@@ -396,7 +396,7 @@ describe("life cycle against a fake OVS", () => {
     fake.handAdd(`cookie=${cookieHex(COOKIE)},table=3,priority=1,ip actions=drop`); // our cookie, another identity
     fake.calls = [];
     await m.delete();
-    expect(fake.calls.at(-1)?.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--strict", "del-flows", "br0", `cookie=${cookieHex(COOKIE)}/-1,table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100`]);
+    expect(fake.calls.at(-1)?.argv).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--strict", "del-flows", "br0", `cookie=${cookieHex(COOKIE)}/-1,table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100`]);
     expect(fake.flows().map((f) => `${f.priority}:${f.actions}`)).toEqual(["700:drop", "1:drop"]);
     await m.delete(); // idempotent
   });

@@ -306,12 +306,12 @@ describe("ovs-ofctl argv", () => {
     expect(dumpFlowsArgv("br0", ALL)).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "dump-flows", "br0"]);
     expect(parseFlowArgv(ALL, "ip,actions=drop")).toEqual(["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", "ip,actions=drop"]);
     expect(addFlowCommand("br0", ALL, "cookie=0x1,actions=drop")).toEqual({
-      argv: ["ovs-ofctl", "--timeout=30", "-O", ALL, "--bundle", "add-flows", "br0", "-"],
+      argv: ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--bundle", "add-flows", "br0", "-"],
       stdin: "cookie=0x1,actions=drop\n",
     });
     expect(addFlowCommand("br0", "OpenFlow10,OpenFlow13", "x").argv).not.toContain("--bundle");
     expect(delFlowStrictArgv("br0", ALL, 0xabcn, 3, 100, "ip,nw_dst=198.18.1.1")).toEqual([
-      "ovs-ofctl", "--timeout=30", "-O", ALL, "--strict", "del-flows", "br0", "cookie=0xabc/-1,table=3,priority=100,ip,nw_dst=198.18.1.1",
+      "ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--strict", "del-flows", "br0", "cookie=0xabc/-1,table=3,priority=100,ip,nw_dst=198.18.1.1",
     ]);
     expect(delFlowStrictArgv("br0", ALL, 1n, 0, 0, "").at(-1)).toBe("cookie=0x1/-1,table=0,priority=0");
   });
