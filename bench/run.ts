@@ -2,14 +2,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { labStackConfig } from "../test/e2e/config";
-import { REPO_ROOT, inventory, uniq } from "../test/helpers/lab";
+import { REPO_ROOT, inventory, labHost, onHost, uniq } from "../test/helpers/lab";
 import { labCpu, machineCpu } from "./cpu";
 import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
 /**
  * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
- *                    [--naive-max-n 300] [--ckpt-max-n 300] [--out bench/results] [--replot A.json[,B.json...]]`
+ *                    [--naive-max-n 300] [--ckpt-max-n 300] [--parallel N|default] [--dirty-ok] [--out bench/results]
+ *                    [--replot A.json[,B.json...]]`
  *
  * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
  * (Automation API, like test/e2e): up from empty, a no-change preview, refresh, destroy; for each mode: the
@@ -30,6 +31,8 @@ interface Flags {
   parallel?: number;
   /** Repetitions per N, modes interleaved; the table shows medians and ranges. */
   repeat: number;
+  /** Measure even if lab hosts hold bridges the benchmark did not make (--dirty-ok). */
+  dirtyOk: boolean;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -50,7 +53,22 @@ function parseFlags(argv: string[]): Flags {
     replot: get("replot"),
     parallel: get("parallel") === "default" ? undefined : Number(get("parallel") ?? 2147483647),
     repeat: Math.max(1, Number(get("repeat") ?? 1)),
+    dirtyOk: argv.includes("--dirty-ok"),
   };
+}
+
+/** "h1: tb (333 ports)" for each bridge on the first `hosts` lab hosts other than the lab's own underlay bridge. */
+async function foreignBridges(hosts: number): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const h = labHost(i);
+    const { stdout } = await onHost(i, ["sh", "-c", 'for b in $(ovs-vsctl list-br); do echo "$b $(ovs-vsctl list-ports "$b" | wc -l)"; done']);
+    for (const line of stdout.split("\n").filter(Boolean)) {
+      const [bridge, ports] = line.trim().split(/\s+/);
+      if (bridge !== h.underlayBridge) found.push(`${h.name}: ${bridge} (${ports} ports)`);
+    }
+  }
+  return found;
 }
 
 function modeEnv(mode: Mode): Record<string, string> {
@@ -210,6 +228,13 @@ async function main(): Promise<void> {
   }
   if (flags.hosts < 1 || flags.hosts > inventory().hosts.length) throw new Error(`--hosts must be 1..${inventory().hosts.length}`);
   for (const k of ["PULUMI_OVS_NAIVE", "PULUMI_SKIP_CHECKPOINTS", "PULUMI_OVS_STATS_DIR"]) delete process.env[k];
+  const foreign = await foreignBridges(flags.hosts);
+  if (foreign.length > 0) {
+    const what = `lab hosts hold bridges the benchmark did not make (${foreign.join(", ")})`;
+    // Every OVSDB transaction makes ovs-vswitchd reconfigure all of a host's bridges: idle ports slow every round trip.
+    if (!flags.dirtyOk) throw new Error(`${what}: they make every round trip on that host slower; remove them (npm run lab:down && npm run lab:up) or pass --dirty-ok`);
+    console.error(`bench: warning: ${what}; measuring anyway (--dirty-ok)`);
+  }
   const dir = await benchProject();
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const result: BenchResult = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runs: [] };
