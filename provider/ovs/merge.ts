@@ -149,15 +149,18 @@ export function isFlowTableWrite(argv: readonly string[]): boolean {
 
 /**
  * An ovs-vsctl write whose every command adds, removes or changes ports and interfaces (add-port, del-port,
- * set/clear/add/remove on Port or Interface): a transaction that cannot change a flow table.
+ * set/clear/add/remove on Port or Interface, removing a port from a bridge's `ports`): a transaction that
+ * cannot change a flow table.
  */
 export function isPortOnlyVsctl(argv: readonly string[]): boolean {
   if (!isVsctlWrite(argv)) return false;
   const commands: string[][] = [[]];
   for (const a of argv.slice(VSCTL_PREFIX.length)) a === "--" ? commands.push([]) : commands[commands.length - 1].push(a);
   return commands.every((c) => {
-    const [name, table] = c.filter((a) => !a.startsWith("--"));
-    return name === "add-port" || name === "del-port" || (["set", "clear", "add", "remove"].includes(name) && (table === "Port" || table === "Interface"));
+    const [name, table, , column] = c.filter((a) => !a.startsWith("--"));
+    if (name === "add-port" || name === "del-port") return true;
+    if (name === "remove" && table === "Bridge") return column === "ports";
+    return ["set", "clear", "add", "remove"].includes(name) && (table === "Port" || table === "Interface");
   });
 }
 

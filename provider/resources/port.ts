@@ -1,6 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
-import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
+import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
 import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
@@ -61,7 +61,7 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating
       if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
       // Ours (or adopted): add it afresh so OVS binds to the device that exists now (see bindingIsStale).
       // Two transactions on purpose: del+add in one is a no-op for ovs-vswitchd.
-      if (existing) await mutate(host, write(portDeleteArgv(want.name)));
+      if (existing) await mutate(host, write(portRemoveArgv(existing)));
       return portConvergeArgv(spec(want), undefined, false);
     });
   } else {
@@ -171,7 +171,7 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     // (only while it is in the host's namespace, where the release looks for it).
     const ifindex = existing.iface?.ifindex;
     const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev" && !old.netns && !!ifindex && ifindex > 0;
-    await mutate(host, vsctlWriteReleasingTaps(portDeleteArgv(old.name), tap ? [{ name: old.name, ifindex: ifindex! }] : []), { removesPort: old.name });
+    await mutate(host, vsctlWriteReleasingTaps(portRemoveArgv(existing), tap ? [{ name: old.name, ifindex: ifindex! }] : []), { removesPort: old.name });
   });
 }
 export { remove as delete };

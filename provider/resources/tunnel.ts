@@ -1,6 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { tunnelFromOptions, tunnelOptions, tunnelSchema, type TunnelInputs, type TunnelType } from "../schema/tunnel";
-import { findPort, livePortSpec, portConvergeArgv, portDeleteArgv, portOutputs, portOwner, type LivePort, type PortSpec } from "../ovs/port";
+import { findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { mutate, ovsState } from "../host/facts";
 import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, readResult, step, write } from "./framework";
 
@@ -93,7 +93,7 @@ export function tunnelProvider(type: TunnelType) {
         const { host } = hostOf(old);
         const existing = findPort(await ovsState(host), old.name);
         if (!existing || portOwner(existing) !== old.owner) return;
-        await mutate(host, write(portDeleteArgv(old.name)));
+        await mutate(host, write(portRemoveArgv(existing)));
       });
     },
   };

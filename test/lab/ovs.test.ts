@@ -122,6 +122,18 @@ describe("OvsBridge and OvsPort on a lab host", () => {
     expect(d).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
   });
 
+  it("removes only the port row it found: a same-named port made by hand since then stays", async () => {
+    const name = `pr${u}`;
+    const p = new Managed(port, { connection: labConnection(0), owner: owner(T, "replaced"), bridge: brName, name, type: "internal" });
+    await p.create();
+    await p.refresh(); // the provider now holds a snapshot in which the port is ours
+    // Someone else's port of the same name replaces it before the delete arrives.
+    await ovs(0, "del-port", name, "--", "add-port", brName, name, "--", "set", "Interface", name, "type=internal", "--", "set", "Port", name, "external_ids:pulumi-ovs-owner=someone-else");
+    await p.mod.delete(p.id, p.outs);
+    expect((await ovs(0, "get", "Port", name, "external_ids:pulumi-ovs-owner")).stdout.trim()).toBe("someone-else");
+    await ovs(0, "del-port", name);
+  });
+
   it("refuses a foreign bridge unless adopted, then deletes it only as its owner", async () => {
     const name = `f${u}`;
     await ovs(0, "add-br", name, "--", "set", "bridge", name, "datapath_type=netdev");

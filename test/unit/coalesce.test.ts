@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { type CommandResult, type RemoteCommand, type ScriptJob, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 import { HostQueue, type Outcome, fanOut, plan } from "../../provider/transport/coalesce";
 import { TAP_RELEASE_MIN, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, parseFlowsRule, vsctlRule, vsctlWrite, vsctlWriteReleasingTaps } from "../../provider/ovs/merge";
-import { portDeleteArgv } from "../../provider/ovs/port";
+import { portRemoveArgv, type LivePort } from "../../provider/ovs/port";
 import { cachedFact, forgetAfterWrite } from "../../provider/host/facts";
 import type { SshHost } from "../../provider/transport/pool";
 import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
@@ -76,23 +76,32 @@ describe("merge rules", () => {
     expect(() => vsctlWrite(["ovs-vsctl", "--format=json", "list", "Bridge"])).toThrow(/not an ovs-vsctl write/);
   });
 
+  /** A port found on br0 whose UUID ends in its number (p2 -> ...000000000002). */
+  const live = (name: string): LivePort => ({ bridge: "br0", port: { uuid: `00000000-0000-4000-8000-${name.replace(/\D/g, "").padStart(12, "0")}` } as LivePort["port"] });
+  const removal = (name: string) => ["--if-exists", "remove", "Bridge", "br0", "ports", live(name).port.uuid];
+
+  it("removes a port by the UUID it was found with, from the bridge that holds it, and only with a UUID", () => {
+    expect(portRemoveArgv(live("p7"))).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "remove", "Bridge", "br0", "ports", "00000000-0000-4000-8000-000000000007"]);
+    expect(() => portRemoveArgv({ bridge: "br0", port: { uuid: "p7 -- del-br br0" } as LivePort["port"] })).toThrow(/not an OVSDB UUID/);
+  });
+
   it("releases the taps of deleted internal ports in one group delete before the merged transaction", () => {
     const plain = vsctlWrite(vsctl(["--if-exists", "del-port", "t0"]));
-    const del = (name: string, ifindex: number) => vsctlWriteReleasingTaps(portDeleteArgv(name), [{ name, ifindex }]);
+    const del = (name: string, ifindex: number) => vsctlWriteReleasingTaps(portRemoveArgv(live(name)), [{ name, ifindex }]);
     const [a, b, c] = [del("p2", 12), del("p1", 11), del("p3", 13)];
     const [sh, dashC, script, arg0, group, ...rest] = vsctlRule.merge([plain, a, b, c]).argv;
     expect([sh, dashC, arg0]).toEqual(["sh", "-c", "povs-release-taps"]);
     expect(script).not.toMatch(/p1|p2|p3/); // names are arguments, never script text
     expect(Number(group)).toBeGreaterThanOrEqual(0x10000000);
     // A member that waits (t0) makes the whole transaction wait; members' own --no-wait never lands mid-chain.
-    expect(rest).toEqual(["p1:11", "p2:12", "p3:13", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1", "--", "--if-exists", "del-port", "p3"]);
+    expect(rest).toEqual(["p1:11", "p2:12", "p3:13", "--", "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "t0", "--", ...removal("p2"), "--", ...removal("p1"), "--", ...removal("p3")]);
     // Fewer than TAP_RELEASE_MIN taps: left to ovs-vswitchd, and removals alone do not wait for it.
     expect(TAP_RELEASE_MIN).toBe(3);
-    expect(vsctlRule.merge([a, b]).argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2", "--", "--if-exists", "del-port", "p1"]);
-    expect(a.argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2"]);
+    expect(vsctlRule.merge([a, b]).argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", ...removal("p2"), "--", ...removal("p1")]);
+    expect(a.argv).toEqual(["ovs-vsctl", "--timeout=30", "--no-wait", ...removal("p2")]);
     // Alone (a retry) with enough taps, a member carries its own release; without taps it is the plain write.
-    const many = vsctlWriteReleasingTaps(portDeleteArgv("p2"), [{ name: "p2", ifindex: 12 }, { name: "p4", ifindex: 14 }, { name: "p5", ifindex: 15 }]);
-    expect(many.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2:12", "p4:14", "p5:15", "--", "ovs-vsctl", "--timeout=30", "--no-wait", "--if-exists", "del-port", "p2"]);
+    const many = vsctlWriteReleasingTaps(portRemoveArgv(live("p2")), [{ name: "p2", ifindex: 12 }, { name: "p4", ifindex: 14 }, { name: "p5", ifindex: 15 }]);
+    expect(many.argv.slice(3)).toEqual(["povs-release-taps", expect.any(String), "p2:12", "p4:14", "p5:15", "--", "ovs-vsctl", "--timeout=30", "--no-wait", ...removal("p2")]);
     expect(vsctlWriteReleasingTaps(plain.argv, [])).toEqual(plain);
     expect(vsctlRule.merge([plain]).argv[0]).toBe("ovs-vsctl");
     expect(() => vsctlWriteReleasingTaps(plain.argv, [{ name: "a;b", ifindex: 3 }])).toThrow(/not a tap/);
@@ -138,6 +147,8 @@ describe("merge rules", () => {
     expect(isPortOnlyVsctl(vsctl(["--if-exists", "del-port", "p"], ["clear", "Port", "p", "tag"], ["remove", "Interface", "p", "options", '"key"']))).toBe(true);
     expect(isPortOnlyVsctl(vsctl(["add-port", "b", "p"], ["set", "Bridge", "b", "fail_mode=secure"]))).toBe(false);
     expect(isPortOnlyVsctl(vsctl(["--if-exists", "del-br", "b"]))).toBe(false);
+    expect(isPortOnlyVsctl(portRemoveArgv(live("p1")))).toBe(true);
+    expect(isPortOnlyVsctl(vsctl(["remove", "Bridge", "b", "protocols", "OpenFlow10"]))).toBe(false);
     expect(isPortOnlyVsctl(["ip", "link", "del", "p"])).toBe(false);
     expect(isFlowTableWrite(flowFileRule.merge([addFlowMergeable("br0", ALL, "table=0,actions=drop")]).argv)).toBe(true);
     expect(isFlowTableWrite(["ovs-ofctl", "--timeout=30", "-O", ALL, "mod-port", "br0", "p", "down"])).toBe(false);
