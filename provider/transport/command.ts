@@ -99,13 +99,17 @@ export interface ScriptJob {
  * simple command; `wait PID` gives its status), flags are shell variables, markers are written by the builtin
  * printf into files, and ONE `cat` prints everything at the end.
  */
+/** Shell variable of a long-lived shell naming its own temporary directory, which batch scripts then reuse. */
+export const SESSION_DIR_VAR = "POVS_T";
+
 export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: string, parallel = 16): string {
   if (!/^[A-Za-z0-9]{8,}$/.test(nonce)) throw new Error("batch nonce must be alphanumeric");
   const flagVar = (f: string) => {
     if (!/^[a-z0-9]+$/.test(f)) throw new Error(`bad batch flag ${JSON.stringify(f)}`);
     return `POVS_F_${f}`;
   };
-  const lines = ["t=$(mktemp -d) || exit 97", `trap 'rm -rf "$t"' EXIT`, "export LC_ALL=C", "set --"];
+  // A long-lived shell (transport/session.ts) keeps one directory for all its round trips: two forks fewer each.
+  const lines = [`if [ -d "\${${SESSION_DIR_VAR}-}" ]; then t=$${SESSION_DIR_VAR}; else t=$(mktemp -d) || exit 97; trap 'rm -rf "$t"' EXIT; fi`, "export LC_ALL=C", "set --"];
   const collect = (k: number, job: ScriptJob) => {
     const raise = job.onFail?.length ? ` || ${job.onFail.map((f) => `${flagVar(f)}=1`).join(" ")}` : "";
     const body = [

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import type { Client, ClientChannel } from "ssh2";
-import type { CommandResult } from "./command";
+import { type CommandResult, SESSION_DIR_VAR } from "./command";
 import { ConnectionError } from "./errors";
 
 /**
@@ -144,5 +144,19 @@ function shellEnded(stdout: string, stderr: string, code: number): CommandResult
 export function wrap(script: string, nonce: string): string {
   if (!/^[a-f0-9]+$/.test(nonce)) throw new Error("session nonce must be hex");
   const body = script.endsWith("\n") ? script : `${script}\n`;
-  return `printf 'POVS_GO_${nonce}\\n'\n(\n${body}) </dev/null\nprintf '\\nPOVS_END_${nonce}:%s\\n' "$?"; printf '\\nPOVS_END_${nonce}\\n' >&2\n`;
+  return `${SESSION_DIR}printf 'POVS_GO_${nonce}\\n'\n(\n${body}) </dev/null\nprintf '\\nPOVS_END_${nonce}:%s\\n' "$?"; printf '\\nPOVS_END_${nonce}\\n' >&2\n`;
 }
+
+/**
+ * Made once per shell, outside the scripts' subshells (a builtin test on every later round trip): the directory
+ * batch scripts keep their output files in (command.ts jobsScript), named after the shell's PID and removed when
+ * the shell ends (its stdin closes with the channel). A shell killed outright (SIGKILL, a lost session killed by
+ * hand) cannot remove its own: the next shell on the host removes those whose shell is gone.
+ */
+const SESSION_DIR = [
+  `[ -d "\${${SESSION_DIR_VAR}-}" ] || {`,
+  `  for d in "\${TMPDIR:-/tmp}"/povs-shell.*; do p=\${d##*/povs-shell.}; p=\${p%%.*}; [ -d "$d" ] && ! kill -0 "$p" 2>/dev/null && rm -rf "$d"; done`,
+  `  ${SESSION_DIR_VAR}=$(mktemp -d "\${TMPDIR:-/tmp}/povs-shell.$$.XXXXXX") && trap 'rm -rf "$${SESSION_DIR_VAR}"' EXIT`,
+  "}",
+  "",
+].join("\n");

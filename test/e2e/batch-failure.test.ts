@@ -62,8 +62,11 @@ beforeAll(async () => {
   handle = await stackFor(`batchfail-${s}`, program(scratch), labStackConfig({ broken: "true" }));
 });
 
+const statsDirs: string[] = [];
+
 afterAll(async () => {
   delete process.env.PULUMI_OVS_STATS_DIR;
+  for (const d of statsDirs) fs.rmSync(d, { recursive: true, force: true }); // also when the test failed early
   await handle?.stack.destroy(quiet).catch(() => undefined);
   await handle?.stack.workspace.removeStack(handle.stack.name).catch(() => undefined);
   await onHost(0, ["ovs-vsctl", "--if-exists", "del-br", BR], { reject: false });
@@ -71,6 +74,7 @@ afterAll(async () => {
 
 test("one bad member of a merged batch: its resource is named, the others are applied, the next up converges", async () => {
   const stats = fs.mkdtempSync(path.join(os.tmpdir(), "povs-batchfail-"));
+  statsDirs.push(stats);
   process.env.PULUMI_OVS_STATS_DIR = stats; // inherited by the CLI, passed on to the provider process
   // Enough parallelism that all twenty creates are out at once (the CLI's default is 4 per CPU), and
   // --continue-on-error: without it the engine launches nothing new once the first error is in, and whether the

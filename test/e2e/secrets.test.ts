@@ -115,7 +115,10 @@ function backendFiles(): string[] {
 }
 
 afterAll(async () => {
-  if (agent) process.kill(agent.pid);
+  if (agent) {
+    process.kill(agent.pid);
+    fs.rmSync(path.dirname(agent.socket), { recursive: true, force: true });
+  }
   for (const h of handles) {
     await h.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
     await h.stack.workspace.removeStack(h.stack.name).catch(() => undefined);

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Client } from "ssh2";
 import { jobsScript, parseBatchOutput } from "../../provider/transport/command";
-import { ShellSession } from "../../provider/transport/session";
+import { ShellSession, wrap } from "../../provider/transport/session";
 
 /**
  * The session's framing against a real local `sh` standing in for the SSH channel (ssh2's exec channel is an
@@ -14,7 +14,7 @@ import { ShellSession } from "../../provider/transport/session";
 function localClient(children: ChildProcess[]): Client {
   return {
     exec(line: string, cb: (err: Error | undefined, ch: unknown) => void) {
-      const child = spawn("sh", ["-c", line], { detached: true });
+      const child = spawn("sh", ["-c", line], { detached: true, env: { ...process.env, TMPDIR: SHELL_TMP } });
       children.push(child);
       const ch = Object.assign(new EventEmitter(), {
         stderr: child.stderr,
@@ -31,6 +31,9 @@ function localClient(children: ChildProcess[]): Client {
 
 const timeout = () => new Error("timed out");
 
+/** TMPDIR of the shells these tests start (and kill: a killed shell leaves its directory). */
+const SHELL_TMP = fs.mkdtempSync(path.join(os.tmpdir(), "povs-session-tmp-"));
+
 /** The shell and whatever it runs, as a dropped connection ends them on a host. */
 function killGroup(child: ChildProcess): void {
   try {
@@ -42,7 +45,10 @@ function killGroup(child: ChildProcess): void {
 
 describe("long-lived shell session", () => {
   const children: ChildProcess[] = [];
-  afterAll(() => children.forEach(killGroup));
+  afterAll(() => {
+    children.forEach(killGroup);
+    fs.rmSync(SHELL_TMP, { recursive: true, force: true });
+  });
 
   it("runs scripts one after another in one shell, each with its own stdout, stderr and exit status", async () => {
     const s = await ShellSession.open(localClient(children), "sh -s", "local");
@@ -87,12 +93,30 @@ describe("long-lived shell session", () => {
 
   it("says whether a script had started when the shell died under it", async () => {
     const s = await ShellSession.open(localClient(children), "sh -s", "local");
-    const mark = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "povs-session-")), "running");
+    const mark = path.join(SHELL_TMP, "running");
     const running = s.run(`touch ${mark}; sleep 5`, 5000, timeout);
     while (!fs.existsSync(mark)) await new Promise((r) => setTimeout(r, 20));
     killGroup(children[children.length - 1]);
     await expect(running).rejects.toMatchObject({ commandStarted: true, message: expect.stringMatching(/while the script ran/) });
     expect(s.usable).toBe(false);
+  });
+
+  it("keeps one temporary directory for all its batch scripts, removes it when the shell ends, and those of killed shells", () => {
+    const tmp = fs.mkdtempSync(path.join(SHELL_TMP, "own-"));
+    const deadPid = spawnSync("true").pid;
+    const stale = path.join(tmp, `povs-shell.${deadPid}.AbC123`); // a shell killed outright left it
+    const live = path.join(tmp, `povs-shell.${process.pid}.XyZ789`); // a shell still running owns it
+    for (const d of [stale, live]) fs.mkdirSync(d);
+    const batch = (nonce: string) => wrap(`${jobsScript([[{ cmd: { argv: ["echo", nonce] } }]], nonce)}echo "DIR=$t"\n`, nonce);
+    const run = spawnSync("sh", ["-s"], { input: batch("a0a0a0a0a0") + batch("b1b1b1b1b1"), encoding: "utf8", env: { ...process.env, TMPDIR: tmp } });
+    const dirs = [...run.stdout.matchAll(/DIR=(.*)/g)].map((m) => m[1]);
+    expect(dirs).toHaveLength(2);
+    expect(dirs[0]).toBe(dirs[1]);
+    expect(path.basename(dirs[0])).toMatch(/^povs-shell\.\d+\.\w{6}$/);
+    expect(path.dirname(dirs[0])).toBe(tmp);
+    expect(parseBatchOutput(run.stdout.slice(0, run.stdout.indexOf("DIR=")), "a0a0a0a0a0", 1)[0]).toEqual({ stdout: "a0a0a0a0a0\n", stderr: "", code: 0 });
+    expect(run.stderr.replace(/\nPOVS_END_\w+\n/g, "")).toBe(""); // nothing but the end markers
+    expect(fs.readdirSync(tmp)).toEqual([path.basename(live)]); // its own gone at EOF, the stale one removed
   });
 
   it("times out, closes the shell and refuses further scripts", async () => {
