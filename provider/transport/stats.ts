@@ -97,7 +97,8 @@ function cpuMs(): number {
 }
 
 function writeNow(): void {
-  if (!DIR) return;
+  // A test process that set the variable for a while (its CLI children inherit it) stops writing once it is gone.
+  if (!DIR || process.env.PULUMI_OVS_STATS_DIR !== DIR) return;
   try {
     fs.mkdirSync(DIR, { recursive: true });
     const file = path.join(DIR, `stats-${process.pid}.json`);
