@@ -88,6 +88,9 @@ export interface ScriptJob {
   onFail?: readonly string[];
 }
 
+/** Shell variable of a long-lived shell naming its own temporary directory, which batch scripts then reuse. */
+export const SESSION_DIR_VAR = "POVS_T";
+
 /**
  * The script of one coalesced round trip (see transport/coalesce.ts), a POSIX sh script sent on stdin to
  * `sh -s` (so its size is not bound by ARG_MAX). Each command's stdout/stderr is captured on its own and printed
@@ -99,9 +102,6 @@ export interface ScriptJob {
  * simple command; `wait PID` gives its status), flags are shell variables, markers are written by the builtin
  * printf into files, and ONE `cat` prints everything at the end.
  */
-/** Shell variable of a long-lived shell naming its own temporary directory, which batch scripts then reuse. */
-export const SESSION_DIR_VAR = "POVS_T";
-
 export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: string, parallel = 16): string {
   if (!/^[A-Za-z0-9]{8,}$/.test(nonce)) throw new Error("batch nonce must be alphanumeric");
   const flagVar = (f: string) => {
