@@ -108,19 +108,24 @@ function timedProgram(program: () => Promise<Record<string, unknown>>): () => Pr
 }
 
 /** A progress line on stderr while `fn` runs: resources done so far and elapsed time. */
-async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: { resOutputsEvent?: unknown; resOpFailedEvent?: unknown }) => void) => Promise<T>): Promise<T> {
+type StepEvent = { metadata?: { urn?: string } };
+
+async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: { resOutputsEvent?: StepEvent; resOpFailedEvent?: StepEvent }) => void) => Promise<T>): Promise<T> {
   let done = 0;
   const t0 = Date.now();
   const times: number[] = [];
+  /** The resource each time belongs to (its URN's last part), to tell one host's pace from another's. */
+  const names: string[] = [];
   const show = () => process.stderr.write(`\r  ${label}: ${done}/${total} resources, ${((Date.now() - t0) / 1000).toFixed(1)} s   `);
   const tick = setInterval(show, 1000);
   try {
     return await fn((e) => {
-      if (e.resOutputsEvent || e.resOpFailedEvent) (done++, times.push(Date.now() - t0));
+      const step = e.resOutputsEvent ?? e.resOpFailedEvent;
+      if (step) (done++, times.push(Date.now() - t0), names.push(step.metadata?.urn?.split("::").pop() ?? ""));
     });
   } finally {
-    // BENCH_TIMELINE_DIR: when each resource finished, per mode and phase (to compare with the floor's pace).
-    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times, programStart: (programMarks.start ?? t0) - t0, programEnd: (programMarks.end ?? t0) - t0 }));
+    // BENCH_TIMELINE_DIR: when each resource finished and which (its URN's name), per mode and phase (to compare with the floor's pace).
+    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times, names, programStart: (programMarks.start ?? t0) - t0, programEnd: (programMarks.end ?? t0) - t0 }));
     clearInterval(tick);
     show();
     process.stderr.write("\n");
