@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/bridge";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface OvsBridgeArgs {
   /** How to reach the host (secret). */
@@ -31,7 +31,7 @@ export interface OvsBridgeArgs {
 }
 
 /** An Open vSwitch bridge (`ovs-vsctl add-br`). */
-export class OvsBridge extends pulumi.dynamic.Resource {
+export class OvsBridge extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly datapathType: pulumi.Output<string | undefined>;
   declare readonly failMode: pulumi.Output<string | undefined>;
@@ -43,6 +43,6 @@ export class OvsBridge extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: OvsBridgeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("OvsBridge", name, args, ["uuid", "datapathId"]), dynamicOpts(opts), TYPE_MODULE, "OvsBridge");
+    super(provider, "OvsBridge", name, args, ["uuid", "datapathId"], opts);
   }
 }

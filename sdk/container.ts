@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/container";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface DockerContainerArgs {
   /** How to reach the docker host (secret). */
@@ -33,7 +33,7 @@ export interface DockerContainerArgs {
 }
 
 /** A docker container on a host, created over SSH (`docker run`), labelled as ours. */
-export class DockerContainer extends pulumi.dynamic.Resource {
+export class DockerContainer extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly image: pulumi.Output<string>;
   /** Full container ID. */
@@ -43,6 +43,6 @@ export class DockerContainer extends pulumi.dynamic.Resource {
   declare readonly running: pulumi.Output<boolean>;
 
   constructor(name: string, args: DockerContainerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("DockerContainer", name, args, ["containerId", "pid", "startedAt"]), dynamicOpts(opts), TYPE_MODULE, "DockerContainer");
+    super(provider, "DockerContainer", name, args, ["containerId", "pid", "startedAt"], opts);
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/flow";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface FlowEntryArgs {
   /** How to reach the host (secret). */
@@ -37,7 +37,7 @@ export interface FlowEntryArgs {
  * resource's identity, so pulumi-ovs only ever changes or deletes its own flows; a refresh reports flows
  * deleted or changed by hand.
  */
-export class FlowEntry extends pulumi.dynamic.Resource {
+export class FlowEntry extends OvsResource {
   declare readonly bridge: pulumi.Output<string>;
   declare readonly table: pulumi.Output<number>;
   declare readonly priority: pulumi.Output<number>;
@@ -54,6 +54,6 @@ export class FlowEntry extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: FlowEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("FlowEntry", name, args, ["cookie", "normalizedMatch", "normalizedActions"]), dynamicOpts(opts), TYPE_MODULE, "FlowEntry");
+    super(provider, "FlowEntry", name, args, ["cookie", "normalizedMatch", "normalizedActions"], opts);
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/nat";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface NatRuleArgs {
   /** How to reach the host (secret). */
@@ -40,7 +40,7 @@ export interface NatRuleArgs {
  * pulumi-ovs deletes only rules carrying its comment, each by its exact text. Changes to matches or target
  * swap the old rule for the new one in place.
  */
-export class NatRule extends pulumi.dynamic.Resource {
+export class NatRule extends OvsResource {
   declare readonly namespace: pulumi.Output<string | undefined>;
   declare readonly chain: pulumi.Output<string>;
   declare readonly source: pulumi.Output<string | undefined>;
@@ -52,6 +52,6 @@ export class NatRule extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: NatRuleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("NatRule", name, args, ["liveRule"]), dynamicOpts(opts), TYPE_MODULE, "NatRule");
+    super(provider, "NatRule", name, args, ["liveRule"], opts);
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/netns";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface NetNamespaceArgs {
   /** How to reach the host (secret). */
@@ -25,7 +25,7 @@ export interface NetNamespaceArgs {
  * A network namespace (`ip netns add`, loopback up), or a docker container's namespace made usable by name.
  * pulumi-ovs marks the namespaces it manages in the alias of their `lo`.
  */
-export class NetNamespace extends pulumi.dynamic.Resource {
+export class NetNamespace extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly container: pulumi.Output<string | undefined>;
   /** Inode of the namespace (net:[INODE]). */
@@ -39,6 +39,6 @@ export class NetNamespace extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: NetNamespaceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("NetNamespace", name, args, ["inode", "pid", "linkedPid", "containerId"]), dynamicOpts(opts), TYPE_MODULE, "NetNamespace");
+    super(provider, "NetNamespace", name, args, ["inode", "pid", "linkedPid", "containerId"], opts);
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/port";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface OvsPortArgs {
   /** How to reach the host (secret). */
@@ -43,7 +43,7 @@ export interface OvsPortArgs {
 }
 
 /** A port on an Open vSwitch bridge (`ovs-vsctl add-port`). */
-export class OvsPort extends pulumi.dynamic.Resource {
+export class OvsPort extends OvsResource {
   declare readonly bridge: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly tag: pulumi.Output<number | undefined>;
@@ -57,6 +57,6 @@ export class OvsPort extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: OvsPortArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("OvsPort", name, args, ["uuid", "ofport", "macInUse", "interfaceError"]), dynamicOpts(opts), TYPE_MODULE, "OvsPort");
+    super(provider, "OvsPort", name, args, ["uuid", "ofport", "macInUse", "interfaceError"], opts);
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/route";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface RouteArgs {
   /** How to reach the host (secret). */
@@ -30,7 +30,7 @@ export interface RouteArgs {
  * routes with protocol number 198 and never changes or deletes a route without it (unless adopt). When the
  * route's interface goes away, the kernel drops the route: refresh reports it gone and up adds it again.
  */
-export class Route extends pulumi.dynamic.Resource {
+export class Route extends OvsResource {
   declare readonly namespace: pulumi.Output<string | undefined>;
   declare readonly destination: pulumi.Output<string>;
   declare readonly via: pulumi.Output<string | undefined>;
@@ -40,6 +40,6 @@ export class Route extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, dynamicProps("Route", name, args, []), dynamicOpts(opts), TYPE_MODULE, "Route");
+    super(provider, "Route", name, args, [], opts);
   }
 }

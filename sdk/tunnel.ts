@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vxlan from "../provider/resources/vxlan";
 import * as gre from "../provider/resources/gre";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 interface TunnelArgs {
   /** How to reach the host (secret). */
@@ -46,25 +46,25 @@ export type GreTunnelArgs = TunnelArgs;
 const TUNNEL_OUTPUTS = ["uuid", "ofport", "macInUse", "interfaceError"];
 
 /** A VXLAN tunnel port (`ovs-vsctl add-port BR NAME -- set interface NAME type=vxlan options:remote_ip=...`). */
-export class VxlanTunnel extends pulumi.dynamic.Resource {
+export class VxlanTunnel extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly remoteIp: pulumi.Output<string>;
   declare readonly ofport: pulumi.Output<number | undefined>;
   declare readonly uuid: pulumi.Output<string>;
 
   constructor(name: string, args: VxlanTunnelArgs, opts?: pulumi.CustomResourceOptions) {
-    super(vxlan, name, dynamicProps("VxlanTunnel", name, args, TUNNEL_OUTPUTS), dynamicOpts(opts), TYPE_MODULE, "VxlanTunnel");
+    super(vxlan, "VxlanTunnel", name, args, TUNNEL_OUTPUTS, opts);
   }
 }
 
 /** A GRE tunnel port (`... type=gre options:remote_ip=...`). */
-export class GreTunnel extends pulumi.dynamic.Resource {
+export class GreTunnel extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly remoteIp: pulumi.Output<string>;
   declare readonly ofport: pulumi.Output<number | undefined>;
   declare readonly uuid: pulumi.Output<string>;
 
   constructor(name: string, args: GreTunnelArgs, opts?: pulumi.CustomResourceOptions) {
-    super(gre, name, dynamicProps("GreTunnel", name, args, TUNNEL_OUTPUTS), dynamicOpts(opts), TYPE_MODULE, "GreTunnel");
+    super(gre, "GreTunnel", name, args, TUNNEL_OUTPUTS, opts);
   }
 }

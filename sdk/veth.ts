@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/resources/veth";
 import type { ConnectionArgs } from "./connection";
-import { TYPE_MODULE, dynamicOpts, dynamicProps } from "./internal";
+import { OvsResource } from "./internal";
 
 export interface VethPairArgs {
   /** How to reach the host (secret). */
@@ -50,7 +50,7 @@ export interface VethPairArgs {
 }
 
 /** A veth pair (`ip link add NAME type veth peer name PEER`), each end in the host or in a namespace. */
-export class VethPair extends pulumi.dynamic.Resource {
+export class VethPair extends OvsResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly namespace: pulumi.Output<string | undefined>;
   declare readonly peerName: pulumi.Output<string>;
@@ -69,13 +69,6 @@ export class VethPair extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      provider,
-      name,
-      dynamicProps("VethPair", name, args, ["ifindex", "peerIfindex", "macAddress", "peerMacAddress"]),
-      dynamicOpts(opts),
-      TYPE_MODULE,
-      "VethPair",
-    );
+    super(provider, "VethPair", name, args, ["ifindex", "peerIfindex", "macAddress", "peerMacAddress"], opts);
   }
 }
