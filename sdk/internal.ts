@@ -13,7 +13,7 @@ export function ownerId(kind: string, name: string): string {
 }
 
 /** Inputs for a dynamic resource: the args, the owner, the connection as a secret, output slots as undefined. */
-export function dynamicProps(kind: string, name: string, args: object, outputs: readonly string[]): Record<string, unknown> {
+function dynamicProps(kind: string, name: string, args: object, outputs: readonly string[]): Record<string, unknown> {
   const props: Record<string, unknown> = { ...args, owner: ownerId(kind, name) };
   if ("connection" in args) props.connection = pulumi.secret((args as { connection: unknown }).connection);
   for (const o of outputs) if (!(o in props)) props[o] = undefined;
@@ -21,7 +21,7 @@ export function dynamicProps(kind: string, name: string, args: object, outputs: 
 }
 
 /** Keep the connection secret in state even if the engine sees it as a plain output. */
-export function dynamicOpts(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+function dynamicOpts(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
   return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
 }
 
@@ -57,10 +57,9 @@ export abstract class OvsResource extends pulumi.dynamic.Resource {
     try {
       super(provider, name, dynamicProps(kind, name, args, outputs), dynamicOpts(opts), TYPE_MODULE, kind);
     } catch (e) {
-      restore();
+      restore(); // first: the error's new stack is captured at the caller's limit
       throw restacked(e, new.target);
-    } finally {
-      restore();
     }
+    restore();
   }
 }
