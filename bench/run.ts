@@ -124,11 +124,15 @@ async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: {
       if (step) (done++, times.push(Date.now() - t0), names.push(step.metadata?.urn?.split("::").pop() ?? ""));
     });
   } finally {
-    // BENCH_TIMELINE_DIR: when each resource finished and which (its URN's name), per mode and phase (to compare with the floor's pace).
-    if (process.env.BENCH_TIMELINE_DIR) fs.writeFileSync(path.join(process.env.BENCH_TIMELINE_DIR, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times, names, programStart: (programMarks.start ?? t0) - t0, programEnd: (programMarks.end ?? t0) - t0 }));
     clearInterval(tick);
     show();
     process.stderr.write("\n");
+    // BENCH_TIMELINE_DIR: when each resource finished and which (its URN's name), per mode and phase (to compare with the floor's pace).
+    const dir = process.env.BENCH_TIMELINE_DIR;
+    if (dir) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${label.replace(/\W+/g, "-")}.json`), JSON.stringify({ t0, times, names, programStart: (programMarks.start ?? t0) - t0, programEnd: (programMarks.end ?? t0) - t0 }));
+    }
   }
 }
 
