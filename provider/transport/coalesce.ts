@@ -206,15 +206,11 @@ export class HostQueue {
   private inFlight = 0;
   /** Submissions so far (to tell whether any arrived between a timer and the flush it asks for). */
   private arrivals = 0;
-  /** `prepare`, started by the first submission of a batch; the flush that takes the batch awaits it. */
-  private preparing?: Promise<void>;
 
   /**
    * `prepare`: what must be in place before a round trip can leave (the host's connection). The batch is
    * taken only once it is: what arrives while a connection is dialed leaves with the first round trip. If it
-   * fails, the batch it held back fails with its error. It starts with a batch's first submission, not when the
-   * batch leaves: the dial then overlaps the coalescing window (a destroy's first delete reached the queue 60 ms
-   * before its batch left, and the dial waited for that).
+   * fails, the batch it held back fails with its error.
    */
   constructor(
     private readonly exec: Executor,
@@ -228,10 +224,6 @@ export class HostQueue {
       this.waiting.push({ cmds, stopOnError, at: Date.now(), resolve, reject });
       this.arrivals++;
       if (this.stats) this.stats.submissions++;
-      if (this.prepare && !this.preparing) {
-        this.preparing = this.prepare();
-        this.preparing.catch(() => undefined); // reported to the batch that awaits it
-      }
       this.schedule();
     });
   }
@@ -266,9 +258,7 @@ export class HostQueue {
 
   private async prepareThenRun(): Promise<void> {
     let failed: { error: unknown } | undefined;
-    const preparing = this.preparing ?? this.prepare?.();
-    this.preparing = undefined;
-    if (preparing) await preparing.catch((error: unknown) => (failed = { error }));
+    if (this.prepare) await this.prepare().catch((error: unknown) => (failed = { error }));
     const batch = this.waiting.splice(0, this.opts.maxBatch);
     if (failed) for (const b of batch) b.reject(failed.error);
     else if (batch.length > 0) await this.runBatch(batch);

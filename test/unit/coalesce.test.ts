@@ -443,21 +443,6 @@ describe("HostQueue", () => {
     expect(trips[0].flat().map((j) => j.cmd.argv[0])).toEqual(["ovs-vsctl", "ovs-ofctl"]);
   });
 
-  it("starts the dial with a batch's first submission, not when the batch leaves, and dials once per batch", async () => {
-    const { trips, exec } = fakeHost(1);
-    const dialedAt: number[] = [];
-    const q = new HostQueue(exec, { windowMs: 50, maxBatch: 512, maxInFlight: 1 }, undefined, async () => {
-      dialedAt.push(Date.now());
-    });
-    const t0 = Date.now();
-    const subs = [q.submit([{ argv: ["a"] }], false), q.submit([{ argv: ["b"] }], false)];
-    expect(dialedAt).toHaveLength(1);
-    expect(dialedAt[0] - t0).toBeLessThan(50); // before the window is over
-    await Promise.all(subs);
-    expect(trips).toHaveLength(1);
-    expect(dialedAt).toHaveLength(1);
-  });
-
   it("a connection that cannot be made fails the batch it held back with its own error, and the next batch tries again", async () => {
     const { trips, exec } = fakeHost(1);
     let dials = 0;
