@@ -19,18 +19,19 @@ export async function pings(i: number, from: string, to: string, count = 2): Pro
 
 /**
  * true when a TCP connection from `from` (host #i) to `to:port`, listened on by `listenIn` (host #j), carries
- * a message. Uses busybox/netcat nc with timeouts; the listener is started first and always bounded.
+ * a message. Uses busybox/netcat nc with timeouts; the listener is started first and always bounded. Starting it
+ * can take longer than its head start (`docker exec` under load): while the connection is refused, the sender
+ * tries again for up to 3 s (a connection that is dropped, as in the negative checks, is not retried sooner).
  */
 export async function tcpWorks(opts: { listenHost: number; listenIn: string; from: number; fromIn: string; to: string; port?: number }): Promise<boolean> {
   const port = String(opts.port ?? 5001);
   const token = `povs-${Math.random().toString(36).slice(2, 10)}`;
   // busybox nc (containers) and netcat-openbsd (hosts) both understand `nc -l -p PORT` with a timeout wrapper.
-  const listener = onHost(opts.listenHost, inside(opts.listenIn, ["timeout", "6", "nc", "-l", "-p", port]), { reject: false });
+  const listener = onHost(opts.listenHost, inside(opts.listenIn, ["timeout", "8", "nc", "-l", "-p", port]), { reject: false });
   await new Promise((r) => setTimeout(r, 400));
-  const sender = opts.fromIn.startsWith("docker:")
-    ? ["sh", "-c", `echo ${token} | timeout 4 nc -w 2 ${opts.to} ${port}`]
-    : ["sh", "-c", `echo ${token} | timeout 4 nc -N -w 2 ${opts.to} ${port}`];
-  await onHost(opts.from, inside(opts.fromIn, sender), { reject: false });
+  const nc = opts.fromIn.startsWith("docker:") ? `timeout 4 nc -w 2 ${opts.to} ${port}` : `timeout 4 nc -N -w 2 ${opts.to} ${port}`;
+  const retry = `end=$(( $(date +%s) + 3 )); while :; do echo ${token} | ${nc} && exit 0; [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.2 2>/dev/null || sleep 1; done`;
+  await onHost(opts.from, inside(opts.fromIn, ["sh", "-c", retry]), { reject: false });
   const got = await listener;
   return got.stdout.includes(token);
 }
