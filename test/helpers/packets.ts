@@ -29,7 +29,8 @@ export async function tcpWorks(opts: { listenHost: number; listenIn: string; fro
   // busybox nc (containers) and netcat-openbsd (hosts) both understand `nc -l -p PORT` with a timeout wrapper.
   const listener = onHost(opts.listenHost, inside(opts.listenIn, ["timeout", "8", "nc", "-l", "-p", port]), { reject: false });
   await new Promise((r) => setTimeout(r, 400));
-  const nc = opts.fromIn.startsWith("docker:") ? `timeout 4 nc -w 2 ${opts.to} ${port}` : `timeout 4 nc -N -w 2 ${opts.to} ${port}`;
+  // netcat-openbsd (hosts) needs -N to close after stdin's end; busybox nc (containers) has no -N.
+  const nc = `timeout 4 nc ${opts.fromIn.startsWith("docker:") ? "" : "-N "}-w 2 ${opts.to} ${port}`;
   const retry = `end=$(( $(date +%s) + 3 )); while :; do echo ${token} | ${nc} && exit 0; [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.2 2>/dev/null || sleep 1; done`;
   await onHost(opts.from, inside(opts.fromIn, ["sh", "-c", retry]), { reject: false });
   const got = await listener;
