@@ -4,13 +4,14 @@ import * as path from "node:path";
 import { labStackConfig } from "../test/e2e/config";
 import { REPO_ROOT, inventory, labHost, onHost, uniq } from "../test/helpers/lab";
 import { labCpu, machineCpu } from "./cpu";
+import { PROFILE_DIR_ENV, profilingPluginDir, summarizeDir } from "./profile";
 import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
 /**
  * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
  *                    [--naive-max-n 300] [--ckpt-max-n 300] [--parallel N|default] [--dirty-ok] [--out bench/results]
- *                    [--replot A.json[,B.json...]]`
+ *                    [--cpu-prof DIR] [--replot A.json[,B.json...]]`
  *
  * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
  * (Automation API, like test/e2e): up from empty, a no-change preview, refresh, destroy; for each mode: the
@@ -33,6 +34,8 @@ interface Flags {
   repeat: number;
   /** Measure even if lab hosts hold bridges the benchmark did not make (--dirty-ok). */
   dirtyOk: boolean;
+  /** CPU profiles of every provider process into DIR/<mode>-N<n>[-r<rep>]-<phase> (bench/profile.ts); distorts the times. */
+  cpuProf?: string;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -54,6 +57,7 @@ function parseFlags(argv: string[]): Flags {
     parallel: get("parallel") === "default" ? undefined : Number(get("parallel") ?? 2147483647),
     repeat: Math.max(1, Number(get("repeat") ?? 1)),
     dirtyOk: argv.includes("--dirty-ok"),
+    cpuProf: get("cpu-prof") ? path.resolve(get("cpu-prof")!) : undefined,
   };
 }
 
@@ -136,7 +140,7 @@ async function withProgress<T>(label: string, total: number, fn: (onEvent: (e: {
   }
 }
 
-async function runMode(dir: string, mode: Mode, n: number, hosts: number, parallel: number | undefined): Promise<Run> {
+async function runMode(dir: string, mode: Mode, n: number, hosts: number, parallel: number | undefined, profileDir?: (phase: Phase) => string): Promise<Run> {
   const auto = automation(dir);
   const { program } = require(path.join(dir, "out", "index.js")) as { program: () => Promise<Record<string, unknown>> };
   const s = uniq();
@@ -168,6 +172,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       const statsDir = path.join(statsRoot, phase);
       // The CLI inherits this process's environment, and the engine passes it on to the provider process.
       process.env.PULUMI_OVS_STATS_DIR = statsDir;
+      if (profileDir) process.env[PROFILE_DIR_ENV] = profileDir(phase);
       const t0 = Date.now();
       const cpu0 = machineCpu();
       const own0 = ownCpu();
@@ -185,6 +190,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
       const own1 = ownCpu();
       const lab1 = labCpu(labDirs);
       const result = aggregate(phase, ms, readStats(statsDir), error);
+      if (profileDir) for (const line of summarizeDir(profileDir(phase))) console.error(`  ${mode} N=${n} ${phase} provider profile: ${line}`);
       run.phases.push({
         ...result,
         busyCores: Math.round(busyCores * 100) / 100,
@@ -245,6 +251,12 @@ async function main(): Promise<void> {
     console.error(`bench: warning: ${what}; measuring anyway (--dirty-ok)`);
   }
   const dir = await benchProject();
+  if (flags.cpuProf) {
+    process.env.PATH = `${profilingPluginDir(flags.cpuProf)}:${process.env.PATH}`;
+    // Provider processes outside the phases (a cleanup destroy after a failure) profile here.
+    process.env[PROFILE_DIR_ENV] = path.join(flags.cpuProf, "other");
+    console.error(`bench: CPU profiles of the provider processes go to ${flags.cpuProf} (the profiler slows them: do not compare these times with others)`);
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const result: BenchResult = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runs: [] };
   console.error(`bench: N=${flags.ns.join(",")} over ${flags.hosts} hosts, modes ${flags.modes.join(", ")}, --parallel ${flags.parallel ?? "default"}; project ${dir}`);
@@ -259,7 +271,8 @@ async function main(): Promise<void> {
           if (rep === 1) console.error(`  ${mode} N=${n}: skipped (--ckpt-max-n ${flags.ckptMaxN})`);
           continue;
         }
-        const run = await runMode(dir, mode, n, flags.hosts, flags.parallel);
+        const profileDir = flags.cpuProf ? (phase: Phase) => path.join(flags.cpuProf!, `${mode}-N${n}${flags.repeat > 1 ? `-r${rep}` : ""}-${phase}`) : undefined;
+        const run = await runMode(dir, mode, n, flags.hosts, flags.parallel, profileDir);
         result.runs.push(flags.repeat > 1 ? { ...run, rep } : run);
         writeOutputs(flags.out, result, stamp);
       }

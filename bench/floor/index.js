@@ -42,6 +42,9 @@ function start() {
   if (!dir) return;
   setInterval(write, 500).unref();
   process.on("exit", write);
+  // Exit on the engine's SIGINT/SIGTERM as pulumi-ovs' provider does (transport/stats.ts): so the last
+  // statistics and a --cpu-prof profile get written, which a process killed by the signal does not.
+  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(0));
   write();
 }
 
