@@ -73,6 +73,10 @@ export interface Run {
 export interface BenchResult {
   startedAt: string;
   machine: { cpus: number; node: string; pulumi?: string };
+  /** PULUMI_OVS_PERSIST in force (seconds a broker keeps each host's connection between phases); absent: off. */
+  persistSeconds?: number;
+  /** --rtt: milliseconds of round-trip time the loopback relays added to every SSH connection. */
+  rttMs?: number;
   runs: Run[];
 }
 
@@ -158,7 +162,7 @@ export function table(result: BenchResult): string {
     const runs = result.runs.filter((r) => r.n === n);
     const hosts = runs[0]?.hosts ?? 0;
     const par = runs[0]?.parallel;
-    out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}`, "");
+    out.push(`N=${n} (${n} OvsPort + ${n} FlowEntry + ${hosts} OvsBridge = ${runs[0]?.resources} resources) over ${hosts} hosts, engine --parallel ${par === 2147483647 ? "2147483647 (unbounded)" : par}${result.persistSeconds ? `, PULUMI_OVS_PERSIST=${result.persistSeconds}` : ""}${result.rttMs ? `, SSH through relays adding ${result.rttMs} ms RTT` : ""}`, "");
     out.push("| mode | phase | wall s | round trips (max/host) | commands | SSH connections (max/host) | merged ops / retries | remote ms per resource (busiest host s) | provider peak RSS MB | CPU s: provider / engine / program / lab hosts | machine cores busy |");
     out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of runs) {

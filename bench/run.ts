@@ -5,13 +5,14 @@ import { labStackConfig } from "../test/e2e/config";
 import { REPO_ROOT, inventory, labHost, onHost, uniq } from "../test/helpers/lab";
 import { labCpu, machineCpu } from "./cpu";
 import { PROFILE_DIR_ENV, profilingPluginDir, summarizeDir } from "./profile";
+import { type Relay, startRelay } from "./relay";
 import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project";
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
 /**
  * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
  *                    [--naive-max-n 300] [--ckpt-max-n 300] [--parallel N|default] [--dirty-ok] [--out bench/results]
- *                    [--cpu-prof DIR] [--replot A.json[,B.json...]]`
+ *                    [--cpu-prof DIR] [--rtt MS] [--replot A.json[,B.json...]]`
  *
  * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
  * (Automation API, like test/e2e): up from empty, a no-change preview, refresh, destroy; for each mode: the
@@ -36,6 +37,8 @@ interface Flags {
   dirtyOk: boolean;
   /** CPU profiles of every provider process into DIR/<mode>-N<n>[-r<rep>]-<phase> (bench/profile.ts); distorts the times. */
   cpuProf?: string;
+  /** SSH to the hosts through loopback relays that add this round-trip time (bench/relay.ts); 0: direct. */
+  rttMs: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -58,6 +61,7 @@ function parseFlags(argv: string[]): Flags {
     repeat: Math.max(1, Number(get("repeat") ?? 1)),
     dirtyOk: argv.includes("--dirty-ok"),
     cpuProf: get("cpu-prof") ? path.resolve(get("cpu-prof")!) : undefined,
+    rttMs: Number(get("rtt") ?? 0),
   };
 }
 
@@ -73,6 +77,16 @@ async function foreignBridges(hosts: number): Promise<string[]> {
     }
   }
   return found;
+}
+
+/** --rtt: the loopback relays, one per lab host, in inventory order. */
+let relays: Relay[] = [];
+
+/** The stack config with each host reached through its relay (the pinned host key still names the real host). */
+function viaRelays(cfg: Record<string, { value: string; secret?: boolean }>): Record<string, { value: string; secret?: boolean }> {
+  if (relays.length === 0) return cfg;
+  const hosts = (JSON.parse(cfg.hosts.value) as { host: string; port: number }[]).map((h, i) => ({ ...h, host: "127.0.0.1", port: relays[i].port }));
+  return { ...cfg, hosts: { value: JSON.stringify(hosts) } };
 }
 
 function modeEnv(mode: Mode): Record<string, string> {
@@ -151,7 +165,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
     { stackName, projectName: PROJECT, program: timedProgram(program) },
     { workDir: dir, envVars: env, projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
   );
-  await stack.setAllConfig(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : "real" }));
+  await stack.setAllConfig(viaRelays(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : "real" })));
   const resources = 2 * n + hosts;
   const events = resources + 2; // and the stack, and the dynamic provider
   const run: Run = { mode, n, hosts, resources, parallel: parallel ?? "default", phases: [] };
@@ -257,8 +271,16 @@ async function main(): Promise<void> {
     process.env[PROFILE_DIR_ENV] = path.join(flags.cpuProf, "other");
     console.error(`bench: CPU profiles of the provider processes go to ${flags.cpuProf} (the profiler slows them: do not compare these times with others)`);
   }
+  if (flags.rttMs > 0) relays = await Promise.all(inventory().hosts.map((h) => startRelay({ host: h.address, port: h.port }, flags.rttMs)));
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const result: BenchResult = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runs: [] };
+  const persist = Number(process.env.PULUMI_OVS_PERSIST ?? 0);
+  const result: BenchResult = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version },
+    ...(persist > 0 ? { persistSeconds: persist } : {}),
+    ...(flags.rttMs > 0 ? { rttMs: flags.rttMs } : {}),
+    runs: [],
+  };
   console.error(`bench: N=${flags.ns.join(",")} over ${flags.hosts} hosts, modes ${flags.modes.join(", ")}, --parallel ${flags.parallel ?? "default"}; project ${dir}`);
   for (const n of flags.ns) {
     for (let rep = 1; rep <= flags.repeat; rep++) {
@@ -278,6 +300,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  for (const r of relays) r.close();
   console.log(table(result));
   console.error(`bench: wrote ${path.join(flags.out, `bench-${stamp}.json`)}, latest.json and time-vs-n.svg`);
 }

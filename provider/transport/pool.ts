@@ -14,6 +14,8 @@ import {
   jobsScript,
   parseBatchOutput,
 } from "./command";
+import { BrokerClient, BrokerRunError, brokerFor, brokerScript } from "./broker-client";
+import { brokerDir, brokerSocketPath } from "./broker-protocol";
 import { type BatchInfo, HostQueue, type Outcome, type QueueOptions } from "./coalesce";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type HostKeyPolicy, verifyHostKey } from "./hostkeys";
@@ -43,6 +45,15 @@ export function isNaive(): boolean {
 /** PULUMI_OVS_SESSION=0: an exec channel (and sudo) per round trip instead of the long-lived shell, to compare. */
 function usesSession(): boolean {
   return process.env.PULUMI_OVS_SESSION !== "0";
+}
+
+/**
+ * PULUMI_OVS_PERSIST=SECONDS: keep each host's SSH connection that long after the provider process that opened it
+ * has ended, in a broker process (transport/broker.ts), for the next engine operation's provider to use instead of
+ * dialing. Off (0) by default: it leaves a process behind that can run commands on the host.
+ */
+function persistSeconds(): number {
+  return envNumber("PULUMI_OVS_PERSIST", 0);
 }
 
 function envNumber(name: string, fallback: number): number {
@@ -133,6 +144,10 @@ export class SshHost {
   private inFlight = 0;
   /** Long-lived shells not running anything now (one, unless round trips overlap). */
   private idleSessions: ShellSession[] = [];
+  /** With PULUMI_OVS_PERSIST: the socket of this connection's broker; undefined: dial ourselves. */
+  private readonly brokerSocket?: string;
+  private broker?: BrokerClient;
+  private brokering?: Promise<BrokerClient>;
 
   /**
    * Seconds a round trip may take, and how long and how often to try connecting. Resources that share a host
@@ -152,12 +167,24 @@ export class SshHost {
     this.sudo = usesSudo(conn);
     this.counters = hostCounters(this.label);
     this.queue = new HostQueue((jobs, info) => this.execJobs(jobs, info), queueOptions(), transportStats, () => this.connected());
+    this.brokerSocket = this.brokerSocketFor(conn);
     registerSecret(conn.password);
     registerSecret(conn.privateKey);
     registerSecret(conn.privateKeyPassword);
     registerSecret(conn.proxy?.password);
     registerSecret(conn.proxy?.privateKey);
     registerSecret(conn.proxy?.privateKeyPassword);
+  }
+
+  /** The broker socket when the connection persists (not through a jump host, nor in naive or exec mode). */
+  private brokerSocketFor(conn: Connection): string | undefined {
+    if (!(persistSeconds() > 0) || conn.proxy || isNaive() || !usesSession()) return undefined;
+    try {
+      return brokerSocketPath(brokerDir(), poolKey(conn), brokerScript());
+    } catch (e) {
+      trace({ host: this.label, broker: `off: ${(e as Error).message}` });
+      return undefined;
+    }
   }
 
   /** Another resource's connection to this host: widen the timeouts and dial attempts to the most asked for. */
@@ -255,6 +282,8 @@ export class SshHost {
   }
 
   close(): void {
+    this.broker?.close();
+    this.broker = undefined;
     for (const s of this.idleSessions.splice(0)) s.close();
     this.client?.end();
     this.client = undefined;
@@ -277,6 +306,7 @@ export class SshHost {
    * after it or the connection ended.
    */
   private execScript(script: string, shown: string): Promise<CommandResult> {
+    if (this.brokerSocket) return this.execViaBroker(script, shown);
     return this.withRetries(false, async (client) => {
       let session = this.idleSessions.pop();
       if (session && (!session.usable || session.client !== client)) {
@@ -290,6 +320,54 @@ export class SshHost {
       if (session.usable) this.idleSessions.push(session);
       return r;
     });
+  }
+
+  /** The broker's connection: the one we hold, or the running broker's, or a broker started now. */
+  private brokerClient(): Promise<BrokerClient> {
+    if (this.broker?.usable) return Promise.resolve(this.broker);
+    this.brokering ??= brokerFor(this.brokerSocket!, { ...this.conn, perDialTimeout: this.dialTimeout, dialErrorLimit: this.dialAttempts }, persistSeconds(), this.label)
+      .then(({ client, started }) => {
+        // A broker started for this operation dialed for it: that is this operation's connection to the host.
+        if (started) (transportStats.connectionsOpened++, this.counters.connectionsOpened++);
+        trace({ host: this.label, broker: started ? "started" : "reused" });
+        this.broker = client;
+        return client;
+      })
+      .finally(() => (this.brokering = undefined));
+    return this.brokering;
+  }
+
+  /** A batch script through the broker, with the retries withRetries() gives the direct connection. */
+  private async execViaBroker(script: string, shown: string): Promise<CommandResult> {
+    const release = await this.channels.acquire();
+    try {
+      for (let tries = 0, refused = 0; ; tries++) {
+        const broker = await this.brokerClient();
+        this.countRoundTrip();
+        try {
+          return await broker.run(script, this.commandTimeout * 1000);
+        } catch (e) {
+          if (!(e instanceof BrokerRunError)) throw e;
+          if (e.kind === "timeout") throw new RemoteTimeoutError(this.label, shown, this.commandTimeout);
+          if (!e.commandStarted && CHANNEL_REFUSED.test(e.message) && refused++ < CHANNEL_RETRIES) {
+            tries--;
+            await new Promise((r) => setTimeout(r, 10 * refused));
+            continue;
+          }
+          if (tries === 0 && !e.commandStarted && TRANSIENT.test(e.message)) {
+            // The broker or its connection ended before anything started: a new broker, once.
+            broker.close();
+            if (this.broker === broker) this.broker = undefined;
+            continue;
+          }
+          const message = e.message.replace(/^cannot connect to \S+: /, "");
+          if (e.kind === "connection" || !e.commandStarted) throw new ConnectionError(this.label, message);
+          throw new Error(e.message);
+        }
+      }
+    } finally {
+      release();
+    }
   }
 
   private countRoundTrip(): void {
@@ -369,9 +447,9 @@ export class SshHost {
     });
   }
 
-  /** Resolves once the pooled connection is up (dialing it if need be). */
+  /** Resolves once the pooled connection (or the broker's) is up, dialing it if need be. */
   private connected(): Promise<void> {
-    return this.connect().then(() => undefined);
+    return (this.brokerSocket ? this.brokerClient() : this.connect()).then(() => undefined);
   }
 
   private connect(): Promise<Client> {
@@ -392,21 +470,10 @@ export class SshHost {
     return this.connecting;
   }
 
-  private async dialWithRetries(): Promise<Client> {
-    let last: Error | undefined;
-    for (let i = 0; i < this.dialAttempts; i++) {
-      try {
-        return await dial({ ...this.conn, perDialTimeout: this.dialTimeout }, this.label, this.counters, (c) => {
-          if (this.client === c) this.client = undefined;
-        });
-      } catch (e) {
-        last = e as Error;
-        // Authentication and host key problems will not fix themselves: fail at once.
-        if (!TRANSIENT.test(last.message) || /host key|authentication/i.test(last.message)) break;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** i));
-      }
-    }
-    throw last instanceof ConnectionError ? last : new ConnectionError(this.label, last?.message ?? "unknown error");
+  private dialWithRetries(): Promise<Client> {
+    return dialRetrying({ ...this.conn, perDialTimeout: this.dialTimeout, dialErrorLimit: this.dialAttempts }, this.label, this.counters, (c) => {
+      if (this.client === c) this.client = undefined;
+    });
   }
 
   private dropClient(c: Client): void {
@@ -441,6 +508,22 @@ export function authOrder(conn: Pick<Connection, "privateKey" | "agentSocketPath
   if (conn.agentSocketPath !== undefined) order.push("agent");
   if (conn.password !== undefined) order.push("password");
   return order.length ? order : undefined;
+}
+
+/** dial(), tried up to conn.dialErrorLimit times while the failure is transient. */
+export async function dialRetrying(conn: Connection, label: string, counters: HostCounters, onClose: (c: Client) => void): Promise<Client> {
+  let last: Error | undefined;
+  for (let i = 0; i < conn.dialErrorLimit; i++) {
+    try {
+      return await dial(conn, label, counters, onClose);
+    } catch (e) {
+      last = e as Error;
+      // Authentication and host key problems will not fix themselves: fail at once.
+      if (!TRANSIENT.test(last.message) || /host key|authentication/i.test(last.message)) break;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
+  }
+  throw last instanceof ConnectionError ? last : new ConnectionError(label, last?.message ?? "unknown error");
 }
 
 /** Open one authenticated connection (through the jump host, if any), verifying the host key. */
