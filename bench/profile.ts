@@ -62,8 +62,9 @@ export function summarize(p: CpuProfile): ProfileSummary {
     const us = p.timeDeltas[i + 1] ?? 0;
     const f = frames.get(id);
     if (!f || f.functionName === "(idle)") return void (idle += us);
-    if (f.functionName === "(garbage collector)") gc += us;
-    const key = f.functionName === "(garbage collector)" ? "(gc)" : packageOf(f.url);
+    const isGc = f.functionName === "(garbage collector)";
+    if (isGc) gc += us;
+    const key = isGc ? "(gc)" : packageOf(f.url);
     byPackage.set(key, (byPackage.get(key) ?? 0) + us);
   });
   const spanMs = (p.endTime - p.startTime) / 1000;

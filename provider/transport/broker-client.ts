@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Connection } from "../schema/connection";
 import { type BrokerError, type BrokerStatus, type RunResponse, encode, lineReader } from "./broker-protocol";
 import type { CommandResult } from "./command";
-import { ConnectionError } from "./errors";
+import { ConnectionError, connectionReason } from "./errors";
 import { redact } from "./redact";
 
 /**
@@ -115,7 +115,7 @@ export function startBroker(socketPath: string, conn: Connection, persistSeconds
     const timer = setTimeout(() => (child.kill(), settle(new ConnectionError(label, `the connection broker did not start within ${waitMs} ms`))), waitMs);
     child.stdout!.on(
       "data",
-      lineReader<BrokerStatus>((s) => settle(s.ready ? undefined : new ConnectionError(label, s.error.replace(/^cannot connect to \S+: /, "")))),
+      lineReader<BrokerStatus>((s) => settle(s.ready ? undefined : new ConnectionError(label, connectionReason(s.error)))),
     );
     child.on("error", (e) => settle(new ConnectionError(label, `cannot start the connection broker: ${e.message}`)));
     child.on("exit", (code) => settle(new ConnectionError(label, `the connection broker exited (code ${code}) before it was ready`)));

@@ -8,7 +8,7 @@ import { ConnectionError, RemoteTimeoutError } from "./errors";
 import { dialRetrying } from "./pool";
 import { redact, registerSecret } from "./redact";
 import { Semaphore } from "./semaphore";
-import { ShellSession } from "./session";
+import { IdleShells } from "./session";
 import { hostCounters } from "./stats";
 
 /**
@@ -66,7 +66,7 @@ async function claim(server: net.Server, socketPath: string): Promise<"mine" | "
 }
 
 class Broker {
-  private idle: ShellSession[] = [];
+  private readonly shells = new IdleShells();
   private readonly channels: Semaphore;
   private clients = 0;
   private running = 0;
@@ -119,13 +119,8 @@ class Broker {
   private async run(req: RunRequest) {
     const release = await this.channels.acquire();
     try {
-      let session = this.idle.pop();
-      if (session && !session.usable) (session.close(), (session = undefined));
-      session ??= await ShellSession.open(this.ssh, batchCommandLine(usesSudo(this.conn)), this.label);
       const seconds = Math.round(req.timeoutMs / 1000);
-      const r = await session.run(req.script, req.timeoutMs, () => new RemoteTimeoutError(this.label, "script", seconds));
-      if (session.usable) this.idle.push(session);
-      return r;
+      return await this.shells.run(this.ssh, batchCommandLine(usesSudo(this.conn)), this.label, req.script, req.timeoutMs, () => new RemoteTimeoutError(this.label, "script", seconds));
     } finally {
       release();
     }

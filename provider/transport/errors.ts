@@ -36,6 +36,11 @@ export class ConnectionError extends Error {
   }
 }
 
+/** What a ConnectionError's message says after "cannot connect to HOST: " (to say it again for another label). */
+export function connectionReason(message: string): string {
+  return message.replace(/^cannot connect to \S+: /, "");
+}
+
 /** Prefix an error with the resource it happened for, keeping the original's text (already redacted). */
 export function withResourceContext(err: unknown, resource: string): Error {
   const e = err instanceof Error ? err : new Error(String(err));

@@ -17,9 +17,9 @@ import {
 import { BrokerClient, BrokerRunError, brokerFor, brokerScript } from "./broker-client";
 import { brokerDir, brokerSocketPath } from "./broker-protocol";
 import { type BatchInfo, HostQueue, type Outcome, type QueueOptions } from "./coalesce";
-import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
+import { ConnectionError, RemoteCommandError, RemoteTimeoutError, connectionReason } from "./errors";
 import { type HostKeyPolicy, verifyHostKey } from "./hostkeys";
-import { ShellSession } from "./session";
+import { IdleShells } from "./session";
 import { registerSecret } from "./redact";
 import { Semaphore } from "./semaphore";
 import { type HostCounters, hostCounters, noteActivity, trace, transportStats } from "./stats";
@@ -142,8 +142,7 @@ export class SshHost {
   private readonly queue: HostQueue;
   private readonly counters: HostCounters;
   private inFlight = 0;
-  /** Long-lived shells not running anything now (one, unless round trips overlap). */
-  private idleSessions: ShellSession[] = [];
+  private readonly shells = new IdleShells();
   /** With PULUMI_OVS_PERSIST: the socket of this connection's broker; undefined: dial ourselves. */
   private readonly brokerSocket?: string;
   private broker?: BrokerClient;
@@ -284,7 +283,7 @@ export class SshHost {
   close(): void {
     this.broker?.close();
     this.broker = undefined;
-    for (const s of this.idleSessions.splice(0)) s.close();
+    this.shells.closeAll();
     this.client?.end();
     this.client = undefined;
     this.connecting = undefined;
@@ -307,18 +306,10 @@ export class SshHost {
    */
   private execScript(script: string, shown: string): Promise<CommandResult> {
     if (this.brokerSocket) return this.execViaBroker(script, shown);
-    return this.withRetries(false, async (client) => {
-      let session = this.idleSessions.pop();
-      if (session && (!session.usable || session.client !== client)) {
-        session.close();
-        session = undefined;
-      }
-      session ??= await ShellSession.open(client, batchCommandLine(this.sudo), this.label);
-      this.countRoundTrip();
+    return this.withRetries(false, (client) => {
       const seconds = this.commandTimeout;
-      const r = await session.run(script, seconds * 1000, () => new RemoteTimeoutError(this.label, shown, seconds));
-      if (session.usable) this.idleSessions.push(session);
-      return r;
+      const onTimeout = () => new RemoteTimeoutError(this.label, shown, seconds);
+      return this.shells.run(client, batchCommandLine(this.sudo), this.label, script, seconds * 1000, onTimeout, () => this.countRoundTrip());
     });
   }
 
@@ -360,8 +351,7 @@ export class SshHost {
             if (this.broker === broker) this.broker = undefined;
             continue;
           }
-          const message = e.message.replace(/^cannot connect to \S+: /, "");
-          if (e.kind === "connection" || !e.commandStarted) throw new ConnectionError(this.label, message);
+          if (e.kind === "connection" || !e.commandStarted) throw new ConnectionError(this.label, connectionReason(e.message));
           throw new Error(e.message);
         }
       }

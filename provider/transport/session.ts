@@ -114,6 +114,32 @@ export class ShellSession {
   }
 }
 
+/**
+ * Long-lived shells of one connection not running anything now (one, unless round trips overlap): a round trip
+ * takes one, or opens one, and gives it back while it is still usable.
+ */
+export class IdleShells {
+  private idle: ShellSession[] = [];
+
+  /** Run `script` on an idle shell of `client` (opened with `line` if none); `opened` is called once it has one. */
+  async run(client: Client, line: string, label: string, script: string, timeoutMs: number, onTimeout: () => Error, opened?: () => void): Promise<CommandResult> {
+    let session = this.idle.pop();
+    if (session && (!session.usable || session.client !== client)) {
+      session.close();
+      session = undefined;
+    }
+    session ??= await ShellSession.open(client, line, label);
+    opened?.();
+    const r = await session.run(script, timeoutMs, onTimeout);
+    if (session.usable) this.idle.push(session);
+    return r;
+  }
+
+  closeAll(): void {
+    for (const s of this.idle.splice(0)) s.close();
+  }
+}
+
 interface Markers {
   /** Printed on stdout when the script starts. */
   go: string;

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { programModule, stackFor } from "./harness";
 import { labStackConfig } from "./config";
-import { onHost, uniq } from "../helpers/lab";
+import { localPids, onHost, uniq } from "../helpers/lab";
+import { eventually } from "../helpers/packets";
 
 /**
  * PULUMI_OVS_PERSIST through the real engine: the provider process of `up` starts a connection broker per host,
@@ -17,13 +17,7 @@ const traceFile = path.join(runtime, "trace.jsonl");
 const keys = ["PULUMI_OVS_PERSIST", "XDG_RUNTIME_DIR", "PULUMI_OVS_TRACE"] as const;
 const saved = keys.map((k) => process.env[k]);
 
-function brokers(): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `broker.js ${runtime}/`], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
+const brokers = () => localPids(`broker.js ${runtime}/`);
 
 afterAll(() => {
   for (const pid of brokers()) process.kill(pid, "SIGKILL");
@@ -61,6 +55,5 @@ test("up starts one broker for the host; refresh and destroy, in new provider pr
   expect([...byPid.values()]).toEqual([["started"], ["reused"], ["reused"], ["reused"]]);
   expect(events.filter((e) => e.dialMs !== undefined && byPid.has(e.pid))).toEqual([]); // no provider dialed itself
   // Idle for 3 s after the last provider process ended: the broker is gone.
-  for (let end = Date.now() + 10_000; brokers().length > 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
-  expect(brokers()).toEqual([]);
+  expect(await eventually(async () => brokers().length === 0)).toBe(true);
 });

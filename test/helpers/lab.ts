@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ConnectionInput } from "../../provider/schema/connection";
@@ -77,6 +78,15 @@ export async function onHost(i: number, argv: string[], opts: { reject?: boolean
     input: opts.input,
   });
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+}
+
+/** PIDs of this machine's processes whose command line matches `pattern` (pgrep -f); none: []. */
+export function localPids(pattern: string): number[] {
+  try {
+    return execFileSync("pgrep", ["-f", pattern], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
 }
 
 /** A short unique suffix for names created by one test file (interface names must stay within 15 chars). */

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,7 +5,8 @@ import { parseConnection } from "../../provider/schema/connection";
 import { brokerFor, brokerScript } from "../../provider/transport/broker-client";
 import { brokerSocketPath } from "../../provider/transport/broker-protocol";
 import { closeAllHosts, hostFor, transportStats } from "../../provider/transport/pool";
-import { labConnection, labHost } from "../helpers/lab";
+import { labConnection, labHost, localPids } from "../helpers/lab";
+import { eventually } from "../helpers/packets";
 
 /**
  * PULUMI_OVS_PERSIST against real sshd: a connection broker (transport/broker.ts, the compiled one in dist/) keeps
@@ -19,21 +19,7 @@ const socketDir = path.join(runtime, `pulumi-ovs-${process.getuid!()}`);
 const saved = { persist: process.env.PULUMI_OVS_PERSIST, runtime: process.env.XDG_RUNTIME_DIR };
 
 /** PIDs of the brokers this file started (their sockets are in its own runtime dir). */
-function brokers(): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `broker.js ${socketDir}/`], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (ok()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
+const brokers = () => localPids(`broker.js ${socketDir}/`);
 
 const sockets = () => (fs.existsSync(socketDir) ? fs.readdirSync(socketDir).filter((f) => f.endsWith(".sock")) : []);
 
@@ -88,7 +74,7 @@ describe("connection broker (PULUMI_OVS_PERSIST) against real sshd", () => {
   it("ends a broker nobody used for PULUMI_OVS_PERSIST seconds, and removes its socket", async () => {
     closeAllHosts();
     expect(brokers()).toHaveLength(1);
-    await until("the idle broker to exit", () => brokers().length === 0);
+    expect(await eventually(async () => brokers().length === 0)).toBe(true); // the idle broker exited
     expect(sockets()).toEqual([]);
   });
 
@@ -99,7 +85,7 @@ describe("connection broker (PULUMI_OVS_PERSIST) against real sshd", () => {
     const [old] = brokers();
     closeAllHosts();
     process.kill(old, "SIGKILL");
-    await until("the killed broker to be gone", () => !brokers().includes(old));
+    expect(await eventually(async () => !brokers().includes(old))).toBe(true);
     expect(sockets()).toHaveLength(1); // stale: nobody listens
     expect((await hostFor(conn).run({ argv: ["echo", "back"] })).stdout).toBe("back\n");
     const now = brokers();
@@ -119,7 +105,7 @@ describe("connection broker (PULUMI_OVS_PERSIST) against real sshd", () => {
     const before = brokers();
     const h = hostFor(parseConnection(labConnection(2, { hostKey: labHost(0).hostKey, dialErrorLimit: 1 })));
     await expect(h.run({ argv: ["true"] })).rejects.toThrow(/cannot connect to povs@198\.18\.0\.13:22: host key mismatch/);
-    await until("the failed broker to exit", () => brokers().length === before.length);
+    expect(await eventually(async () => brokers().length === before.length)).toBe(true); // the failed broker exited
   });
 
   it("ends with one broker when two provider processes start one at the same time", async () => {
@@ -132,7 +118,7 @@ describe("connection broker (PULUMI_OVS_PERSIST) against real sshd", () => {
     const [ra, rb] = await Promise.all([a.client.run("echo a", 10_000), b.client.run("echo b", 10_000)]);
     expect([ra.code, rb.code]).toEqual([0, 0]);
     // The second to listen found the first's socket answering and left: one broker on that socket.
-    await until("one broker on the raced socket", () => execFileSync("pgrep", ["-fc", socket], { encoding: "utf8" }).trim() === "1");
+    expect(await eventually(async () => localPids(socket).length === 1)).toBe(true);
     a.client.close();
     b.client.close();
   });
