@@ -83,17 +83,8 @@ exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"'
 	log "wrote $target"
 }
 
-find_go() {
-	if [[ -n "${GO:-}" ]]; then
-		printf '%s\n' "$GO"
-	elif command -v go >/dev/null 2>&1; then
-		command -v go
-	elif [[ -x /usr/local/go/bin/go ]]; then
-		printf '%s\n' /usr/local/go/bin/go
-	else
-		die "no Go toolchain found (install Go >= 1.25 or set GO=/path/to/go)"
-	fi
-}
+# shellcheck source=find-go.sh
+source "$(dirname "${BASH_SOURCE[0]}")/find-go.sh"
 
 build_pulumi() {
 	local go_bin

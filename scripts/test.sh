@@ -23,8 +23,8 @@ log "typecheck and build"
 npx tsc -p tsconfig.json --noEmit
 npm run -s build
 
-log "Pulumi CLI (cached outside the checkout)"
-PATH="$(bash scripts/pulumi-cli.sh):$PATH"
+log "Pulumi CLI and the test Node language host (cached outside the checkout)"
+PATH="$(bash scripts/test-language-host.sh):$(bash scripts/pulumi-cli.sh):$PATH"
 export PATH
 
 rm -rf "$OUT" && mkdir -p "$OUT"

@@ -28,7 +28,7 @@ function hashTree(paths: string[]): string {
   const h = crypto.createHash("sha256");
   const walk = (p: string) => {
     const st = fs.statSync(p);
-    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(p, e));
+    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) e !== "node_modules" && walk(path.join(p, e));
     else h.update(p).update(fs.readFileSync(p));
   };
   for (const p of paths) if (fs.existsSync(p)) walk(p);
@@ -57,18 +57,31 @@ export async function scratchProject(): Promise<string> {
   return (SCRATCH = final);
 }
 
+/** The package as `npm pack` makes it, once per content of dist/ and package.json: the absolute path of the .tgz. */
+export async function packedTarball(): Promise<string> {
+  const dir = path.join(E2E_DIR, `pack-${hashTree([path.join(REPO_ROOT, "dist"), path.join(REPO_ROOT, "package.json")])}`);
+  const done = path.join(dir, ".name");
+  if (!fs.existsSync(done)) {
+    fs.mkdirSync(dir, { recursive: true });
+    const tgz = (await sh("npm", ["pack", "--silent", "--pack-destination", dir])).trim().split("\n").pop()!;
+    fs.writeFileSync(done, tgz);
+  }
+  return path.join(dir, fs.readFileSync(done, "utf8"));
+}
+
 async function buildScratch(SCRATCH: string): Promise<void> {
   // Dependencies (ssh2, zod, @pulumi/pulumi, typescript) as hard links of ours: same versions the lockfile pins.
   await sh("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(SCRATCH, "node_modules")]);
-  const tgz = (await sh("npm", ["pack", "--silent", "--pack-destination", SCRATCH])).trim().split("\n").pop()!;
+  const tgz = await packedTarball();
   const pkgDir = path.join(SCRATCH, "node_modules", "pulumi-ovs");
   fs.rmSync(pkgDir, { recursive: true, force: true });
   fs.mkdirSync(pkgDir);
-  await sh("tar", ["-xzf", path.join(SCRATCH, tgz), "-C", pkgDir, "--strip-components=1"]);
+  await sh("tar", ["-xzf", tgz, "-C", pkgDir, "--strip-components=1"]);
 
   for (const dir of ["examples", "test/e2e/programs"]) {
     const from = path.join(REPO_ROOT, dir);
-    if (fs.existsSync(from)) fs.cpSync(from, path.join(SCRATCH, "src", path.basename(dir)), { recursive: true });
+    const filter = (src: string) => path.basename(src) !== "node_modules";
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(SCRATCH, "src", path.basename(dir)), { recursive: true, filter });
   }
   fs.writeFileSync(
     path.join(SCRATCH, "tsconfig.json"),

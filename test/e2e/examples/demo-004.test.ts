@@ -1,23 +1,38 @@
-import { programModule, stackFor, type StackHandle } from "../harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CliStack, installProject, projectDir } from "../cli";
 import { labStackConfig } from "../config";
-import { onHost, uniq } from "../../helpers/lab";
+import { REPO_ROOT, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 
-/** The root stack's program (seed 004) with unique names and subnets: all four containers reach each other. */
+/**
+ * The root stack (the repo's Pulumi.yaml, whose `main` is the directory examples/demo-004/) through the Pulumi
+ * CLI, on Node 20 with the pinned SDK: unique names and subnets, all four containers reach
+ * each other. (The README's CLI section, run literally on Node 24, deploys the same program as its own project.)
+ */
 jest.setTimeout(600_000);
 
 const p = `d${uniq()}`;
-let h: StackHandle;
+let stack: CliStack | undefined;
 
 afterAll(async () => {
-  await h?.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
-  await h?.stack.workspace.removeStack(h.stack.name).catch(() => undefined);
+  await stack?.destroy().catch(() => undefined);
+  await stack?.workspace.removeStack(stack.name).catch(() => undefined);
 });
 
-test("seed 004: two hosts, ovs1 + ovs2, four containers, VXLAN: everyone reaches everyone (ICMP and TCP)", async () => {
-  const program = await programModule<() => Promise<Record<string, unknown>>>("examples/demo-004/index.js");
-  h = await stackFor(`demo004-${p}`, program, labStackConfig({ prefix: p, mgmtNet: "198.19.2", dataNet: "198.18.176", vni: 104 }));
-  const up = await h.stack.up({ onOutput: () => undefined });
+test("seed 004 from the repo root: two hosts, ovs1 + ovs2, four containers, VXLAN: everyone reaches everyone (ICMP and TCP)", async () => {
+  // The repo root as a user's clone has it: Pulumi.yaml and the program directory it names.
+  const src = projectDir("root-src");
+  fs.mkdirSync(path.join(src, "examples"), { recursive: true });
+  fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(src, "Pulumi.yaml"));
+  fs.cpSync(path.join(REPO_ROOT, "examples", "demo-004"), path.join(src, "examples", "demo-004"), { recursive: true, filter: (f) => path.basename(f) !== "node_modules" });
+  const dir = projectDir("root");
+  await installProject(src, dir, "node20", ["examples/demo-004"]);
+  fs.rmSync(src, { recursive: true, force: true });
+
+  stack = await CliStack.init(dir, `demo004-${p}`, labStackConfig({ prefix: p, mgmtNet: "198.19.2", dataNet: "198.18.176", vni: 104 }));
+  expect((await stack.preview()).changeSummary).toEqual({ create: 33 });
+  const up = await stack.up();
   const ctrs = up.outputs.containers.value as Record<string, { host: string; ip: string }>;
   const idx = (host: string) => Number(host.slice(1)) - 1;
   const names = Object.keys(ctrs);
@@ -29,10 +44,10 @@ test("seed 004: two hosts, ovs1 + ovs2, four containers, VXLAN: everyone reaches
   // Containers reach the other host's gateway through the tunnel.
   expect(await pings(0, `docker:${a1}`, "198.18.176.4", 1)).toBe(true);
 
-  const pv = await h.stack.preview();
+  const pv = await stack.preview({ expectNoChanges: true });
   expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
 
-  await h.stack.destroy({ onOutput: () => undefined });
+  await stack.destroy();
   for (const i of [0, 1]) {
     expect((await onHost(i, ["ovs-vsctl", "list-br"])).stdout).not.toContain(p);
   }

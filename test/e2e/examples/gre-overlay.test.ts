@@ -1,7 +1,7 @@
 import { labHost, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 jest.setTimeout(600_000);
 const p = `x${uniq()}`;
@@ -31,7 +31,7 @@ async function plantSpy(key: number): Promise<void> {
 }
 
 test("gre-overlay: containers of two hosts in one subnet talk over GRE (ICMP and TCP)", async () => {
-  const r = await deployExample("gre-overlay", `gre-${p}`, { prefix: p, net: "198.18.32", key: 7 });
+  const r = await deployExample("gre-overlay", `gre-${p}`, { prefix: p, net: "198.18.32", key: 7 }, { creates: 25 });
   handle = r.handle;
   const c = (n: number) => `docker:${p}con${n}`;
   // con1, con2 on h1 (198.18.32.1/.2); con3, con4 on h2 (198.18.33.1/.2)

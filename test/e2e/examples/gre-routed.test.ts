@@ -1,7 +1,7 @@
 import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges, masqueraded, replyTtl } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 jest.setTimeout(600_000);
 const p = `x${uniq()}`;
@@ -22,7 +22,7 @@ async function routesAndRules(i: number): Promise<string[]> {
 }
 
 test("gre-routed: containers in per-host subnets reach each other through routed GRE; only outbound traffic is masqueraded", async () => {
-  const r = await deployExample("gre-routed", `grr-${p}`, { prefix: p, containerSubnets: JSON.stringify(subnets), transitSubnet: "198.18.50.0/24", outsideSubnet: "198.18.58.0/24", localVlan: 10, greKey: 11 });
+  const r = await deployExample("gre-routed", `grr-${p}`, { prefix: p, containerSubnets: JSON.stringify(subnets), transitSubnet: "198.18.50.0/24", outsideSubnet: "198.18.58.0/24", localVlan: 10, greKey: 11 }, { creates: 27 });
   handle = r.handle;
   expect(r.outputs.containers).toEqual({
     [`${p}con1`]: { host: "h1", ip: "198.18.51.1", gateway: "198.18.51.254" },

@@ -1,7 +1,7 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges, flowsWithCookies, present } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /**
  * Seed 002 §5.5 through the engine: per host br-int (tenant VLANs 1 and 4) patched to br-tun (GRE key=flow, the
@@ -24,7 +24,7 @@ interface FlowOut { host: string; bridge: string; cookie: string }
 
 
 test("multi-tenant: br-int + br-tun with VLAN<->key tables and learn(): each tenant talks across hosts, tenants never meet", async () => {
-  const r = await deployExample("multi-tenant", `mt-${p}`, { prefix: p, subnet: "198.18.100.0/24" });
+  const r = await deployExample("multi-tenant", `mt-${p}`, { prefix: p, subnet: "198.18.100.0/24" }, { creates: 59 });
   handle = r.handle;
   const vms = r.outputs.containers as Record<string, Vm>;
   const flows = r.outputs.flows as Record<string, FlowOut>;

@@ -1,11 +1,13 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
-/** Seed 002 §1 through the engine: a namespace joined to the host, two namespaces joined by a veth pair. */
+/**
+ * Seed 002 §1 through the CLI: a namespace joined to the host, two namespaces joined by a veth pair. Run on
+ * the machine's Node 20 with the pinned SDK and on Node 24 with the SDK users install today.
+ */
 jest.setTimeout(600_000);
 
-const p = `nv${uniq()}`;
 const hi = Math.min(1, inventory().hosts.length - 1); // h2: spread the example suites over the lab hosts
 let handle: StackHandle | undefined;
 
@@ -30,8 +32,9 @@ async function tcpWorks(listenIn: string | undefined, from: string | undefined, 
   return (await listener).stdout.includes(token);
 }
 
-test("netns-veth: ns1<->ns2 and host<->nstest over veth pairs, ICMP and TCP both ways; nothing else connects", async () => {
-  const r = await deployExample("netns-veth", `nv-${p}`, { prefix: p, host: inventory().hosts[hi].name, pairNet: "198.18.12.0/24", hostNet: "198.18.13.0/24" });
+test.each(["node20", "node24"] as const)("netns-veth (%s): ns1<->ns2 and host<->nstest over veth pairs, ICMP and TCP both ways; nothing else connects", async (runtime) => {
+  const p = `nv${uniq()}`;
+  const r = await deployExample("netns-veth", `nv-${p}`, { prefix: p, host: inventory().hosts[hi].name, pairNet: "198.18.12.0/24", hostNet: "198.18.13.0/24" }, { creates: 6, runtime });
   handle = r.handle;
   const o = r.outputs as Record<string, { netns: string; ip: string }> & { hostEnd: { ifName: string; ip: string } };
   const [ns1, ns2, nstest] = [o.ns1.netns, o.ns2.netns, o.nstest.netns];

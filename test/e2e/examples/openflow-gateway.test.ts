@@ -1,7 +1,7 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges, flowsWithCookies, present } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /**
  * Seed 003 §open vswitch模拟交换机 through the engine: two hosts' containers in two subnets behind a gateway made
@@ -36,7 +36,7 @@ async function dumpFlows(i: number, bridge: string): Promise<{ cookie: string; p
 
 
 test("openflow-gateway: flows answer ARP/ICMP for virtual gateways, route ICMP+TCP across hosts by MAC rewriting, drop SYNs one way", async () => {
-  const r = await deployExample("openflow-gateway", `ofgw-${p}`, { prefix: p, subnetA: "198.18.21.0/24", subnetB: "198.18.22.0/24", vni });
+  const r = await deployExample("openflow-gateway", `ofgw-${p}`, { prefix: p, subnetA: "198.18.21.0/24", subnetB: "198.18.22.0/24", vni }, { creates: 28 });
   handle = r.handle;
   const { vm1, vm2 } = r.outputs.vms as Record<"vm1" | "vm2", Vm>;
   const flows = r.outputs.flows as Record<string, FlowOut>;

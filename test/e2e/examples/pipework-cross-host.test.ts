@@ -1,7 +1,7 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges, masqueraded, replyTtl, waitForTwoFreeTrunks } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /**
  * Seed 002 §3 through the engine: containers of two hosts on one LAN, bridged over eth1 (one subnet, a range per
@@ -23,7 +23,7 @@ test("pipework-cross-host: bridged containers share one L2 over eth1; routed con
   const [a, b] = await waitForTwoFreeTrunks();
   const r = await deployExample("pipework-cross-host", `pch-${p}`, {
     prefix: p, hostNames: JSON.stringify([hosts[a].name, hosts[b].name]), bridgedNet: "198.18.64.0/18", routedNet: "198.18.128.0/17",
-  });
+  }, { creates: 35 });
   handle = r.handle;
   const ctrs = r.outputs.containers as Record<string, Ctr>;
   const c = (way: "b" | "r", n: number) => `docker:${p}con-${way}${n}`;

@@ -1,7 +1,7 @@
 import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /**
  * pipework / ovs-docker parity through the engine: what each attachment configured inside its container,
@@ -40,7 +40,7 @@ async function insideView(a: Att): Promise<{ addr: string; link: string; route: 
 }
 
 test("pipework/ovs-docker parity: address@gateway, MAC, MTU, VLAN, eth0 or eth1, containers by name; re-plug after restart", async () => {
-  const r = await deployExample("pipework", `pw-${p}`, { prefix: p, subnet: "198.18.14.0/24", vlanA: 1310, vlanB: 1320, external });
+  const r = await deployExample("pipework", `pw-${p}`, { prefix: p, subnet: "198.18.14.0/24", vlanA: 1310, vlanB: 1320, external }, { creates: 22 });
   handle = r.handle;
   const att = r.outputs.attachments as Record<"web1" | "vm1" | "vm2" | "external", Att>;
   const gw = r.outputs.gateway as string;

@@ -1,22 +1,37 @@
-import { programModule, stackFor, type StackHandle } from "../harness";
+import * as path from "node:path";
 import { labStackConfig } from "../config";
-import { inventory, onHost } from "../../helpers/lab";
+import { CliStack, installProject, projectDir, type Runtime } from "../cli";
+import { REPO_ROOT, inventory, onHost } from "../../helpers/lab";
 
-/**
- * One example through the engine: up, the example's own packet proofs, a no-change preview, destroy, and
- * nothing carrying the test's unique prefix left on any lab host (bridges, ports, namespaces, links,
- * containers).
- */
-export async function deployExample(name: string, stackName: string, config: Record<string, string | number>): Promise<{ handle: StackHandle; outputs: Record<string, unknown> }> {
-  const program = await programModule<() => Promise<Record<string, unknown>>>(`examples/${name}/index.js`);
-  const handle = await stackFor(stackName, program, labStackConfig(config));
-  const up = await handle.stack.up({ onOutput: () => undefined });
-  const outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
-  return { handle, outputs };
+/** An example's stack, driven through the Pulumi CLI in the example's own project directory. */
+export interface ExampleHandle {
+  stack: CliStack;
 }
 
-export async function expectNoChanges(handle: StackHandle): Promise<void> {
-  const pv = await handle.stack.preview();
+/**
+ * One example as a user runs it: its directory copied and `npm install`ed (pulumi-ovs from the packed
+ * tarball), `pulumi stack init`, config set, `pulumi preview` (it must create exactly `creates` resources,
+ * the Stack included: never the Stack alone), `pulumi up`. The test then runs the example's packet proofs,
+ * a no-change preview and a destroy that leaves nothing carrying its unique prefix on any lab host.
+ */
+export async function deployExample(
+  name: string,
+  stackName: string,
+  config: Record<string, string | number>,
+  opts: { creates: number; runtime?: Runtime },
+): Promise<{ handle: ExampleHandle; outputs: Record<string, unknown> }> {
+  const dir = projectDir(name);
+  await installProject(path.join(REPO_ROOT, "examples", name), dir, opts.runtime);
+  const stack = await CliStack.init(dir, stackName, labStackConfig(config), { runtime: opts.runtime });
+  expect((await stack.preview()).changeSummary).toEqual({ create: opts.creates });
+  const up = await stack.up();
+  const outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
+  return { handle: { stack }, outputs };
+}
+
+/** `pulumi preview --expect-no-changes`: exits non-zero on any change; the summary says every resource is unchanged. */
+export async function expectNoChanges(handle: ExampleHandle): Promise<void> {
+  const pv = await handle.stack.preview({ expectNoChanges: true });
   expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
 }
 
@@ -37,7 +52,7 @@ export async function leftovers(prefix: string): Promise<string[]> {
   return found;
 }
 
-export async function destroyAndCheckClean(handle: StackHandle, prefix: string): Promise<void> {
+export async function destroyAndCheckClean(handle: ExampleHandle, prefix: string): Promise<void> {
   const d = await handle.stack.destroy({ onOutput: () => undefined });
   expect(d.summary.result).toBe("succeeded");
   expect(await leftovers(prefix)).toEqual([]);

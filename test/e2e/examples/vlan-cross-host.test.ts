@@ -3,7 +3,7 @@ import { closeAllHosts } from "../../../provider/transport/pool";
 import { inventory, labConnection, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges, waitForTwoFreeTrunks } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /**
  * Seed 000 §跨主机vlan / 002 §4.2 through the engine: each host's spare NIC (eth1) is a trunk port of its
@@ -30,7 +30,7 @@ test("vlan-cross-host: same VLAN talks across hosts through the eth1 trunks, dif
   const [a, b] = await waitForTwoFreeTrunks();
   const r = await deployExample("vlan-cross-host", `vch-${p}`, {
     prefix: p, hostNames: JSON.stringify([hosts[a].name, hosts[b].name]), subnet: "198.18.11.0/24", vlans: "[2100,2200]",
-  });
+  }, { creates: 25 });
   handle = r.handle;
   const ctrs = r.outputs.containers as Record<string, Ctr>;
   const name = (n: number) => `${p}con${n}`;

@@ -1,7 +1,7 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 
 /** Seed 000/002 §4.1 through the engine: four containers, two VLANs, one subnet, one bridge. */
 jest.setTimeout(600_000);
@@ -28,7 +28,7 @@ async function stillThere(i: number, names: string[]): Promise<string[]> {
 }
 
 test("vlan-single-host: con1<->con2 and con3<->con4 talk (ICMP, TCP), nothing crosses VLANs", async () => {
-  const r = await deployExample("vlan-single-host", `vsh-${p}`, { prefix: p, host: HOST, subnet: "198.18.10.0/24", vlans: "[1100,1200]" });
+  const r = await deployExample("vlan-single-host", `vsh-${p}`, { prefix: p, host: HOST, subnet: "198.18.10.0/24", vlans: "[1100,1200]" }, { creates: 22 });
   handle = r.handle;
   const ctrs = r.outputs.containers as Record<string, Ctr>;
   const name = (n: number) => `${p}con${n}`;

@@ -1,7 +1,7 @@
 import { onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
 import { deployExample, destroyAndCheckClean, expectNoChanges } from "./run";
-import type { StackHandle } from "../harness";
+import type { ExampleHandle as StackHandle } from "./run";
 import { labStackConfig } from "../config";
 
 jest.setTimeout(600_000);
@@ -27,7 +27,7 @@ async function tunnelRx(): Promise<number> {
 }
 
 test("vxlan-overlay: two hosts, grown to a full mesh of three; overlays with different keys stay apart", async () => {
-  const r = await deployExample("vxlan-overlay", `vx-${p}`, cfg(2));
+  const r = await deployExample("vxlan-overlay", `vx-${p}`, cfg(2), { creates: 31 });
   handle = r.handle;
   expect(await eventually(() => pings(0, c("a", 1), ip("a", 2), 1))).toBe(true);
   expect(await eventually(() => tcpWorks({ listenHost: 1, listenIn: c("a", 2), from: 0, fromIn: c("a", 1), to: ip("a", 2) }), 20)).toBe(true);
