@@ -4,6 +4,6 @@
 bash scripts/lab/setup.sh
 bash scripts/ensure-node-modules.sh
 npm run -s build
-PATH="$(bash scripts/pulumi-cli.sh):$PATH"
+PATH="$(bash scripts/test-language-host.sh):$(bash scripts/pulumi-cli.sh):$PATH"
 export PATH
 bash scripts/lab/lab.sh up --hosts "${POVS_LAB_HOSTS:-3}"
