@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { OWNER_KEY } from "../schema/base";
+import { OWNER_KEY } from "../shared/ownership";
 
 /**
  * Ownership markers for kernel objects that have no metadata of their own (network namespaces, veths):

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import type { RemoteCommand } from "../transport/command";
-import { OWNER_KEY } from "../schema/base";
+import { OWNER_KEY } from "../shared/ownership";
 
 /**
  * Rules of the iptables `nat` table, in the host or in a named namespace: argv builders, the owner comment,

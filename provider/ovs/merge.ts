@@ -1,5 +1,5 @@
 import type { CommandResult, MergeRule, RemoteCommand } from "../transport/command";
-import { ifName } from "../schema/common";
+import { isIfName } from "../shared/names";
 
 /**
  * How OVS commands from different resources combine into one command when they meet in one round trip
@@ -120,7 +120,7 @@ const RELEASE_TAPS = [
 
 /** The script's NAME:IFINDEX arguments, validated, deduplicated and in order. */
 function tapArgs(taps: readonly Tap[]): string[] {
-  for (const t of taps) if (!ifName.safeParse(t.name).success || !Number.isInteger(t.ifindex) || t.ifindex <= 0) throw new Error(`not a tap: ${JSON.stringify(t)}`);
+  for (const t of taps) if (!isIfName(t.name) || !Number.isInteger(t.ifindex) || t.ifindex <= 0) throw new Error(`not a tap: ${JSON.stringify(t)}`);
   return [...new Set(taps.map((t) => `${t.name}:${t.ifindex}`))].sort();
 }
 

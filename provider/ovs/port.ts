@@ -1,4 +1,4 @@
-import { OWNER_KEY } from "../schema/base";
+import { OWNER_KEY } from "../shared/ownership";
 import type { InterfaceRow, OvsState, PortRow } from "./ovsdb";
 import { mapEntries, noWait, ovsString, removeKeys, setValue, vsctl } from "./vsctl";
 

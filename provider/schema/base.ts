@@ -3,8 +3,8 @@ import { z } from "zod";
 /** The engine's placeholder for a value that is not known yet (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** external_ids key (and docker label) that marks objects pulumi-ovs created; the value names the owner. */
-export const OWNER_KEY = "pulumi-ovs-owner";
+/** external_ids key (and docker label) that marks objects pulumi-ovs created; defined in shared/ownership.ts. */
+export { OWNER_KEY } from "../shared/ownership";
 
 /** Fields every resource takes besides its own. */
 export const baseInputs = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import * as net from "node:net";
+import { IF_NAME_MAX, IF_NAME_PATTERN } from "../shared/names";
 
 /**
  * Shared validators. Every value that reaches a remote shell passes one of these first: the quoting helper
@@ -10,8 +11,8 @@ import * as net from "node:net";
 export const ifName = z
   .string()
   .min(1, "must not be empty")
-  .max(15, "must be at most 15 characters (Linux IFNAMSIZ)")
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "may contain only letters, digits, '_', '.', '-' and must not start with '-' or '.'")
+  .max(IF_NAME_MAX, `must be at most ${IF_NAME_MAX} characters (Linux IFNAMSIZ)`)
+  .regex(IF_NAME_PATTERN, "may contain only letters, digits, '_', '.', '-' and must not start with '-' or '.'")
   .refine((s) => s !== "." && s !== "..", "must not be '.' or '..'");
 
 /** OVS bridge names are interface names too (the bridge has a same-named internal port). */

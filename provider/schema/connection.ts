@@ -1,5 +1,10 @@
 import { z } from "zod";
 import * as net from "node:net";
+import type { Connection, ProxyConnection } from "../shared/connection";
+
+// The plain types and rules live at the bottom of the provider (transport needs them); re-exported for callers here.
+export type { Connection, ProxyConnection } from "../shared/connection";
+export { describeConnection, usesSudo } from "../shared/connection";
 
 /** A DNS name or an IP address; nothing a shell or ssh option parser could misread. */
 const hostName = z
@@ -53,8 +58,12 @@ export const connectionSchema = baseConnection.extend({
 });
 
 export type ConnectionInput = z.input<typeof connectionSchema>;
-export type Connection = z.output<typeof connectionSchema>;
-export type ProxyConnection = z.output<typeof baseConnection>;
+
+/** Compile-time check: what the schema produces is exactly the plain type the lower layers use (and vice versa). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+export type ConnectionSchemaMatchesConnection = Assert<Same<z.output<typeof connectionSchema>, Connection>>;
+export type ProxySchemaMatchesProxyConnection = Assert<Same<z.output<typeof baseConnection>, ProxyConnection>>;
 
 /**
  * Every engine call carries its resource's connection, and most resources of a stack share a few: parse each
@@ -77,14 +86,4 @@ export function parseConnection(raw: unknown): Connection {
   const conn = Object.freeze(r.data) as Connection;
   parsedConnections.set(key, conn);
   return conn;
-}
-
-/** Whether commands on this connection go through sudo. */
-export function usesSudo(c: Pick<Connection, "user" | "sudo">): boolean {
-  return c.sudo ?? c.user !== "root";
-}
-
-/** "user@host:port" — used in logs and errors; never includes credentials. */
-export function describeConnection(c: Pick<Connection, "user" | "host" | "port">): string {
-  return `${c.user}@${c.host}:${c.port}`;
 }

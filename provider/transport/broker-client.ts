@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import type { Connection } from "../schema/connection";
+import type { Connection } from "../shared/connection";
 import { type BrokerError, type BrokerStatus, type RunResponse, encode, lineReader } from "./broker-protocol";
 import type { CommandResult } from "./command";
 import { ConnectionError, connectionReason } from "./errors";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import type { Client } from "ssh2";
-import { type Connection, describeConnection, usesSudo } from "../schema/connection";
+import { type Connection, describeConnection, usesSudo } from "../shared/connection";
 import { type BrokerError, type BrokerStatus, type RunRequest, encode, lineReader } from "./broker-protocol";
 import { batchCommandLine } from "./command";
 import { ConnectionError, RemoteTimeoutError } from "./errors";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig } from "ssh2";
-import { type Connection, type ProxyConnection, describeConnection, usesSudo } from "../schema/connection";
+import { type Connection, type ProxyConnection, describeConnection, usesSudo } from "../shared/connection";
 import {
   type CommandResult,
   type RemoteCommand,
