@@ -3,7 +3,9 @@ import { describeCommand, type RemoteCommand, type CommandResult } from "../tran
 import type { Outcome } from "../transport/coalesce";
 import { commandError } from "../ip/batch";
 import { listAllArgv, parseOvsState, withoutPorts, type OvsState } from "../ovs/ovsdb";
-import { dumpFlowsArgv, parseDumpFlows, type Flow } from "../ovs/flow";
+import type { Flow } from "../ovs/flow-model";
+import { parseDumpFlows } from "../ovs/flow-parse";
+import { dumpFlowsArgv } from "../ovs/flow-ofctl";
 import { type FlowLinePayload, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, vsctlArgvOf, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
 

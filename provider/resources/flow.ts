@@ -1,25 +1,10 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { flowInputKeys, flowSchema, type FlowInputs } from "../schema/flow";
-import {
-  type Flow,
-  actionsText,
-  addFlowMergeable,
-  cookieFor,
-  cookieHex,
-  delFlowStrictCommand,
-  droppedMatchFields,
-  dumpFlowsArgv,
-  flowKey,
-  formatFlow,
-  keyOf,
-  matchText,
-  ofVersions,
-  parseActions,
-  parseDumpFlows,
-  parseFlowCommand,
-  parseMatch,
-  parsedFlowMatch,
-} from "../ovs/flow";
+import type { Flow } from "../ovs/flow-model";
+import { droppedMatchFields, parseActions, parseDumpFlows, parseMatch, parsedFlowMatch } from "../ovs/flow-parse";
+import { actionsText, cookieHex, flowKey, formatFlow, keyOf, matchText } from "../ovs/flow-format";
+import { cookieFor } from "../ovs/flow-cookies";
+import { addFlowMergeable, delFlowStrictCommand, dumpFlowsArgv, ofVersions, parseFlowCommand } from "../ovs/flow-ofctl";
 import type { BridgeRow } from "../ovs/ovsdb";
 import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bridgeName } from "./common";
 import { baseInputs } from "./base";
-import { actionsProblems, matchProblems, normalizeMatchInput } from "../ovs/flow";
+import { actionsProblems, matchProblems, normalizeMatchInput } from "../ovs/flow-validate";
 
 /** One zod issue carrying every reason, so check() reports the property once with all that is wrong. */
 function reasons(problems: (s: string) => string[]) {

@@ -1,6 +1,9 @@
 import * as bridge from "../../provider/resources/bridge";
 import * as flow from "../../provider/resources/flow";
-import { cookieFor, cookieHex, parseDumpFlows, type Flow } from "../../provider/ovs/flow";
+import type { Flow } from "../../provider/ovs/flow-model";
+import { parseDumpFlows } from "../../provider/ovs/flow-parse";
+import { cookieHex } from "../../provider/ovs/flow-format";
+import { cookieFor } from "../../provider/ovs/flow-cookies";
 import { closeAllHosts, transportStats } from "../../provider/transport/pool";
 import { forgetAllFacts } from "../../provider/host/facts";
 import { Managed, owner } from "../helpers/provider";

@@ -9,7 +9,7 @@ import { TAP_RELEASE_MIN, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, parse
 import { portRemoveArgv, type LivePort } from "../../provider/ovs/port";
 import { cachedFact, forgetAfterWrite } from "../../provider/host/facts";
 import type { SshHost } from "../../provider/transport/pool";
-import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow";
+import { addFlowMergeable, delFlowStrictCommand, parseFlowCommand } from "../../provider/ovs/flow-ofctl";
 import { vsctl } from "../../provider/ovs/vsctl";
 
 const nonce = "abcdef0123456789";

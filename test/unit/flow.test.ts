@@ -1,31 +1,11 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  actionsProblems,
-  addFlowCommand,
-  bracketProblem,
-  cookieFor,
-  cookieFromDigest,
-  cookieHex,
-  delFlowStrictArgv,
-  droppedMatchFields,
-  dumpFlowsArgv,
-  formatDumpFlow,
-  formatFlow,
-  keyOf,
-  matchProblems,
-  matchText,
-  normalizeMatchInput,
-  ofVersions,
-  parseActions,
-  parseDumpFlows,
-  parseFlow,
-  parseFlowArgv,
-  parseMatch,
-  parsedFlowMatch,
-  splitTopLevel,
-} from "../../provider/ovs/flow";
+import { bracketProblem, droppedMatchFields, parseActions, parseDumpFlows, parseFlow, parseMatch, parsedFlowMatch, splitTopLevel } from "../../provider/ovs/flow-parse";
+import { cookieHex, formatDumpFlow, formatFlow, keyOf, matchText } from "../../provider/ovs/flow-format";
+import { actionsProblems, matchProblems, normalizeMatchInput } from "../../provider/ovs/flow-validate";
+import { cookieFor, cookieFromDigest } from "../../provider/ovs/flow-cookies";
+import { addFlowCommand, delFlowStrictArgv, dumpFlowsArgv, ofVersions, parseFlowArgv } from "../../provider/ovs/flow-ofctl";
 
 /** Real output captured from OVS 3.1 (ovs-ofctl dump-flows / parse-flow) with the flows in seed.flows and extras.flows. */
 const FIX = path.join(__dirname, "..", "fixtures", "flows");

@@ -1,0 +1,75 @@
+import { FLOW_FLAGS, FLOW_KEYS, VOLATILE } from "./flow-model";
+import { bracketProblem, isCommaOrBlank, parseActions, parseMatch, splitTopLevel } from "./flow-parse";
+import { matchText } from "./flow-format";
+
+/**
+ * Checks of a FlowEntry's `match` and `actions` text (schema/flow.ts), so that check() rejects what is not
+ * OpenFlow syntax before anything reaches a host. Local grammar only; the host's ovs-ofctl has the last word.
+ */
+
+const SHELLISH = /[;&|`$<>\\'"!*?~#%{}]/g;
+
+function charProblems(s: string, allowBlanks: boolean): string[] {
+  const out: string[] = [];
+  if (s.includes("\0")) out.push("must not contain NUL bytes");
+  if (/[\r\n]/.test(s)) out.push("must be a single line (no newline)");
+  else if (/[\x01-\x1f\x7f]/.test(s)) out.push("must not contain control characters (tabs included)");
+  if (/[^\x00-\x7f]/.test(s)) out.push("must be plain ASCII");
+  const bad = [...new Set((s.replace(/->/g, "").match(SHELLISH) ?? []))];
+  if (bad.length) out.push(`must not contain ${bad.map((c) => `'${c}'`).join(" ")} (not part of OpenFlow syntax)`);
+  if (!allowBlanks && / /.test(s)) out.push("must not contain blanks (separate actions with ',')");
+  const b = bracketProblem(s);
+  if (b) out.push(b);
+  return out;
+}
+
+/** Fields FlowEntry sets itself, and statistics, must not hide inside `match`. */
+const OWN_PROPERTY: Record<string, string> = {
+  table: "use the table property",
+  priority: "use the priority property",
+  idle_timeout: "use the idleTimeout property",
+  hard_timeout: "use the hardTimeout property",
+  cookie: "pulumi-ovs sets the cookie (it marks the flow as this resource's)",
+  actions: "put actions in the actions property",
+  action: "put actions in the actions property",
+};
+
+const MATCH_TOKEN = /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.:/+\-()[\],]+)?$/;
+
+/** Reasons `match` is not acceptable (empty: fine). */
+export function matchProblems(s: string): string[] {
+  const chars = charProblems(s, true);
+  if (chars.length) return chars;
+  if (s.length > 4096) return ["must be at most 4096 characters"];
+  const out: string[] = [];
+  for (const t of splitTopLevel(s, isCommaOrBlank).filter((x) => x !== "")) {
+    const key = t.split("=")[0];
+    if (!MATCH_TOKEN.test(t)) out.push(`"${t}" is not a field or field=value`);
+    else if (key in OWN_PROPERTY) out.push(`must not set ${key}: ${OWN_PROPERTY[key]}`);
+    else if (FLOW_FLAGS.has(key) || FLOW_KEYS.has(key) || VOLATILE.has(key)) out.push(`must not set ${key}: it is not a match field`);
+  }
+  return out;
+}
+
+/** `name`, a port number, `name:argument` or `name(arguments)` with an optional `->field` (check_pkt_larger). */
+const ACTION_TOKEN = /^(?:[A-Za-z_][A-Za-z0-9_]*|\d+)(?:[:(][A-Za-z0-9_.:/+\-=>[\](),]*)?$/;
+
+/** Reasons `actions` is not acceptable. */
+export function actionsProblems(s: string): string[] {
+  if (s.trim() === "") return ['must not be empty: write "drop" to drop packets'];
+  const chars = charProblems(s, false);
+  if (chars.length) return chars;
+  if (s.length > 16384) return ["must be at most 16384 characters"];
+  if (/^actions?=/.test(s)) return ['write only the actions, without "actions="'];
+  const out: string[] = [];
+  const list = parseActions(s);
+  if (list.some((a) => a === "")) out.push("has an empty action (a stray ',')");
+  for (const a of list.filter((x) => x !== "")) if (!ACTION_TOKEN.test(a)) out.push(`"${a}" is not an action (name, name:argument or name(arguments))`);
+  if (list.length > 1 && list.includes("drop")) out.push('"drop" must be the only action');
+  return out;
+}
+
+/** Match tokens separated by single commas: the spelling FlowEntry keeps in its inputs and writes. */
+export function normalizeMatchInput(s: string): string {
+  return matchText(parseMatch(s));
+}
