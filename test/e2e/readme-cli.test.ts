@@ -11,7 +11,8 @@ import { NODE24, nodeBin } from "./cli";
  * The README's CLI section, pasted command by command into a fresh clone of this repository (the tracked and
  * untracked files of the working tree, nothing built), as a new user on Node 24 runs it. The only changes
  * are the lab's addresses, user and host keys for the placeholders; the key file is put where the README
- * reads it (~/.ssh/id_ed25519 of a scratch HOME). After `pulumi up`, packets prove the demo.
+ * reads it (~/.ssh/id_ed25519 of a scratch HOME), and ~/.pulumi (the local backend) is a scratch directory.
+ * After `pulumi up`, packets prove the demo.
  */
 jest.setTimeout(1_200_000);
 
@@ -43,9 +44,17 @@ function substitute(lines: string[]): string[] {
   return text.split("\n");
 }
 
-/** One bash, fed a command at a time; each command's exit status comes back after a marker line. */
-function shell(cwd: string, env: Record<string, string>) {
-  const sh = spawn("bash", ["--noprofile", "--norc"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * One bash, fed a command at a time; each command's exit status comes back after a marker line. It runs in a
+ * mount namespace of its own where `pulumiDir` is bind-mounted over the user's ~/.pulumi: `pulumi login
+ * --local` means the passwd home's ~/.pulumi (not $HOME's), and this run's state must stay apart from the
+ * machine's.
+ */
+function shell(cwd: string, env: Record<string, string>, pulumiDir: string) {
+  const real = path.join(os.userInfo().homedir, ".pulumi");
+  fs.mkdirSync(real, { recursive: true });
+  const isolate = `mount --bind "$1" "$2" && exec bash --noprofile --norc`;
+  const sh = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", isolate, "isolate", pulumiDir, real], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let waiting: ((rc: number) => void) | undefined;
   const onData = (d: Buffer) => {
@@ -101,7 +110,9 @@ test("README: the CLI section, pasted into a fresh clone on Node 24, deploys the
   });
   expect(execFileSync("node", ["--version"], { env }).toString().trim()).toBe(`v${NODE24}`);
 
-  const sh = shell(repo, env);
+  const pulumiDir = path.join(clone, "dot-pulumi");
+  fs.mkdirSync(pulumiDir);
+  const sh = shell(repo, env, pulumiDir);
   const log: string[] = [];
   try {
     for (const line of substitute(cliSection())) {
