@@ -1,6 +1,7 @@
 import type { RemoteCommand } from "../transport/command";
 import { ipArgv, parseIpJson, isUp, type IpLink } from "./ip";
 import { missingTool, missingToolError, ok, type Outcome } from "./batch";
+import { isNoSuchContainer } from "../docker/docker";
 
 /**
  * Named network namespaces (files under /run/netns, what `ip netns` and `ip -n` use), including docker
@@ -93,11 +94,6 @@ export function parseDockerPid(stdout: string): ContainerState {
 export function linkedPid(target: string | undefined): number | undefined {
   const m = target === undefined ? null : /^\/proc\/(\d+)\/ns\/net$/.exec(target);
   return m ? Number(m[1]) : undefined;
-}
-
-/** docker says the container does not exist (as opposed to: docker is not there or not running). */
-export function isNoSuchContainer(stderr: string): boolean {
-  return /No such (container|object)/i.test(stderr);
 }
 
 /**

@@ -28,7 +28,7 @@ const LAYERS: Record<string, number> = {
 };
 
 /** Tool-layer folders that use another tool layer today (host/facts.ts caches what ovs and ip report). */
-const KNOWN_TOOL_EDGES = new Set(["host -> ovs", "host -> ip"]);
+const KNOWN_TOOL_EDGES = new Set(["host -> ovs", "host -> ip", "ip -> docker"]); // ip/netns.ts links a container's namespace
 
 /** A broken walk must not pass vacuously: provider/ has about 50 files. */
 const MIN_FILES = 40;

@@ -3,7 +3,6 @@ import * as path from "node:path";
 import {
   clearLoopbackAliasArgv,
   dockerPidArgv,
-  isNoSuchContainer,
   linkNetnsCmds,
   linkedPid,
   linkedTo,
@@ -15,6 +14,7 @@ import {
   parseNetnsProbe,
   unlinkNetnsArgv,
 } from "../../provider/ip/netns";
+import { isNoSuchContainer } from "../../provider/docker/docker";
 import type { CommandResult } from "../../provider/transport/command";
 
 const fx = (f: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "ip", f), "utf8");
