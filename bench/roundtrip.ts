@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { inventory } from "../test/helpers/lab";
 import { parseConnection } from "../provider/schema/connection";
 import { closeAllHosts, hostFor } from "../provider/transport/pool";
@@ -6,7 +7,8 @@ import { machineCpu } from "./cpu";
 
 /**
  * `npm run bench:roundtrip`: what one round trip costs on a pooled connection to a lab host, with the
- * long-lived root shell (the default) and with an exec channel plus sudo per round trip (PULUMI_OVS_SESSION=0):
+ * long-lived root shell (the default) and with an exec channel plus sudo per round trip (bench/exec-executor.ts,
+ * loaded through PULUMI_OVS_EXECUTOR):
  * wall time, and the machine's CPU time outside this process (sshd, sudo, the shell, the commands), per round
  * trip, for 1, 5 and 20 trivial commands. Interleaved, ROUNDS times; prints medians and the ratios.
  */
@@ -25,7 +27,9 @@ function ownCpuMs(): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measure(session: boolean, commands: number): Promise<{ wall: number; cpu: number }> {
-  process.env.PULUMI_OVS_SESSION = session ? "1" : "0";
+  // Read when a host is made: closeAllHosts() below makes the next hostFor() use the executor chosen here.
+  if (session) delete process.env.PULUMI_OVS_EXECUTOR;
+  else process.env.PULUMI_OVS_EXECUTOR = path.join(__dirname, "exec-executor.js");
   closeAllHosts();
   const h0 = inventory().hosts[0];
   const h = hostFor(parseConnection({ host: h0.address, port: h0.port, user: h0.user, privateKey: fs.readFileSync(h0.privateKeyPath, "utf8"), hostKey: h0.hostKey }));

@@ -16,7 +16,8 @@ import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, 
  *
  * N OvsPorts and N FlowEntries (and a bridge per host) over the lab's hosts, through the real engine
  * (Automation API, like test/e2e): up from empty, a no-change preview, refresh, destroy; for each mode: the
- * provider, the naive provider (PULUMI_OVS_NAIVE=1) and the engine floor (a no-op provider). Prints a progress
+ * provider, the naive provider (the provider with bench/naive-executor.ts loaded through PULUMI_OVS_EXECUTOR)
+ * and the engine floor (a no-op provider). Prints a progress
  * line, then a table; writes bench/results/bench-<time>.json, latest.json and time-vs-n.svg.
  */
 
@@ -89,10 +90,14 @@ function viaRelays(cfg: Record<string, { value: string; secret?: boolean }>): Re
   return { ...cfg, hosts: { value: JSON.stringify(hosts) } };
 }
 
+/** The compiled bench/naive-executor.ts, next to this file. */
+const NAIVE_EXECUTOR = path.join(__dirname, "naive-executor.js");
+
 function modeEnv(mode: Mode): Record<string, string> {
   const env: Record<string, string> = {};
   if (!mode.endsWith("-ckpt")) env.PULUMI_SKIP_CHECKPOINTS = "true";
-  if (mode === "naive") env.PULUMI_OVS_NAIVE = "1";
+  // The provider processes the engine starts load the baseline executor through the hook (transport/settings.ts).
+  if (mode === "naive") env.PULUMI_OVS_EXECUTOR = NAIVE_EXECUTOR;
   return env;
 }
 
@@ -256,7 +261,7 @@ async function main(): Promise<void> {
     return;
   }
   if (flags.hosts < 1 || flags.hosts > inventory().hosts.length) throw new Error(`--hosts must be 1..${inventory().hosts.length}`);
-  for (const k of ["PULUMI_OVS_NAIVE", "PULUMI_SKIP_CHECKPOINTS", "PULUMI_OVS_STATS_DIR"]) delete process.env[k];
+  for (const k of ["PULUMI_OVS_EXECUTOR", "PULUMI_SKIP_CHECKPOINTS", "PULUMI_OVS_STATS_DIR"]) delete process.env[k];
   const foreign = await foreignBridges(flags.hosts);
   if (foreign.length > 0) {
     const what = `lab hosts hold bridges the benchmark did not make (${foreign.join(", ")})`;

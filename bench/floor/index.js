@@ -19,7 +19,7 @@ function write() {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `stats-${process.pid}.json`);
     const zero = { connectionsOpened: 0, commandsRun: 0, roundTrips: 0, batches: 0, submissions: 0, mergedCommands: 0, mergedMembers: 0, mergeRetries: 0, sharedReads: 0 };
-    fs.writeFileSync(file + ".tmp", JSON.stringify({ ...zero, perHost: {}, pid: process.pid, naive: false, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: cpuMs(), writtenAt: new Date().toISOString() }));
+    fs.writeFileSync(file + ".tmp", JSON.stringify({ ...zero, perHost: {}, pid: process.pid, executor: "none", maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: cpuMs(), writtenAt: new Date().toISOString() }));
     fs.renameSync(file + ".tmp", file);
   } catch (e) {
     /* never break the run */

@@ -1,4 +1,4 @@
-import { isNaive, type SshHost } from "../transport/pool";
+import type { SshHost } from "../transport/pool";
 import { describeCommand, type RemoteCommand, type CommandResult } from "../transport/command";
 import type { Outcome } from "../transport/coalesce";
 import { commandError } from "../ip/batch";
@@ -36,8 +36,8 @@ interface Entry {
 
 /**
  * The OVS tables held, with the ports our writes removed since taken out. The removals are applied once, by the
- * first reader, in one copy of the tables: one copy per removed port made a 1000-port destroy spend its provider
- * CPU copying maps (and collecting them).
+ * first reader, in one copy of the tables: a copy per removed port costs a large destroy its provider CPU
+ * (docs/benchmarks.md).
  */
 class WithoutPorts implements Entry {
   private applied?: Promise<unknown>;
@@ -66,8 +66,16 @@ function sectionsOf(host: SshHost): Map<string, Entry> {
   return m;
 }
 
+/**
+ * Whether this host's reads may be shared: its executor says so (transport/executor.ts). A host object without
+ * the property (a test's stand-in) shares them.
+ */
+function sharesReads(host: SshHost): boolean {
+  return host.sharesReads !== false;
+}
+
 export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T>): Promise<T> {
-  if (isNaive()) return fetch();
+  if (!sharesReads(host)) return fetch();
   const m = sectionsOf(host);
   const now = Date.now();
   const e = m.get(key);
@@ -78,7 +86,7 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
   const value = fetch();
   const entry = { at: now, used: now, value };
   m.set(key, entry);
-  // Not idle while the read is out: the idle time counts from its answer (a 0.8 s read of a large host must
+  // Not idle while the read is out: the idle time counts from its answer (a slow read of a large host must
   // not leave readers arriving just after it to read again).
   value.then(
     () => (entry.used = Math.max(entry.used, Date.now())),
@@ -90,7 +98,7 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
 
 /** Keep a value read in the final wave of a round trip (transport/coalesce.ts) as the section `key`. */
 function seedFact(host: SshHost, key: string, value: unknown): void {
-  if (isNaive()) return;
+  if (!sharesReads(host)) return;
   const now = Date.now();
   sectionsOf(host).set(key, { at: now, used: now, value: Promise.resolve(value) });
 }
@@ -154,7 +162,7 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
       forget(w.code === 0);
       // The snapshot we held, with what this write did applied: kept only if it was read after every other
       // write we made (a write of ours forgets it), and bound by the age limits of the read it comes from.
-      if (held && removesPort !== undefined && !isNaive()) {
+      if (held && removesPort !== undefined && sharesReads(host)) {
         const next = held instanceof WithoutPorts ? held.andWithout(removesPort) : new WithoutPorts(held.at, held.used, held.value, [removesPort]);
         sectionsOf(host).set("ovs", next);
       }
@@ -198,7 +206,7 @@ export interface MutateOptions {
 
 /**
  * Every writer of a round trip gets the same read-back result object (transport/coalesce.ts shares one read):
- * parse it once, not once per writer (100 writers x a 150 KB snapshot made destroy CPU-bound).
+ * parse it once, not once per writer (a large snapshot parsed by every writer makes a destroy CPU-bound).
  */
 const parsedResults = new WeakMap<CommandResult, unknown>();
 

@@ -5,7 +5,7 @@ import { type Connection, describeConnection, usesSudo } from "../shared/connect
 import { type BrokerError, type BrokerStatus, type RunRequest, encode, lineReader } from "./broker-protocol";
 import { batchCommandLine } from "./command";
 import { ConnectionError, RemoteTimeoutError } from "./errors";
-import { dialRetrying } from "./pool";
+import { dialRetrying } from "./dial";
 import { redact, registerSecret } from "./redact";
 import { Semaphore } from "./semaphore";
 import { IdleShells } from "./session";

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { executorModule } from "./settings";
 
 /**
  * Counters of what this process did to hosts. The provider runs inside the engine's dynamic-provider process,
@@ -11,7 +12,7 @@ export const transportStats = {
   connectionsOpened: 0,
   /** Commands executed on hosts (a merged command counts once; each command of a batch script counts). */
   commandsRun: 0,
-  /** Scripts run on hosts: one per coalesced round trip (in the connection's shell; naive mode: an exec channel per command). */
+  /** Scripts run on hosts: one per round trip (with the default executor, one coalesced script in the connection's shell). */
   roundTrips: 0,
   /** Coalesced round trips, and what went into them. */
   batches: 0,
@@ -30,7 +31,7 @@ export interface HostCounters {
   connectionsOpened: number;
   roundTrips: number;
   commandsRun: number;
-  /** Time spent in round trips to this host, summed (one is out at a time per host, except in naive mode). */
+  /** Time spent in round trips to this host, summed (the default executor has one out at a time per host). */
   remoteMs: number;
 }
 
@@ -60,7 +61,8 @@ let timer: NodeJS.Timeout | undefined;
 export interface StatsFile extends TransportStats {
   perHost: Record<string, HostCounters>;
   pid: number;
-  naive: boolean;
+  /** The executor module of the PULUMI_OVS_EXECUTOR hook (transport/settings.ts), or "default". */
+  executor: string;
   /** Peak resident set size of this process, in bytes. */
   maxRssBytes: number;
   /** CPU time of this process so far (user + system), in ms. */
@@ -75,7 +77,7 @@ export function statsSnapshot(): StatsFile {
     ...transportStats,
     perHost: perHostStats,
     pid: process.pid,
-    naive: process.env.PULUMI_OVS_NAIVE === "1",
+    executor: executorModule() ?? "default",
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     cpuMs: cpuMs(),
     atPeak: memoryAtPeak(),
