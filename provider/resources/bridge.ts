@@ -1,21 +1,16 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { bridgeInputKeys, bridgeSchema, type BridgeInputs } from "../schema/bridge";
+import { bridgeSchema, type BridgeInputs } from "../schema/bridge";
 import { mapEntries, removeKeys, setValue, vsctl } from "../ovs/vsctl";
 import type { BridgeRow, OvsState } from "../ovs/ovsdb";
 import { mutate, ovsState } from "../host/facts";
 import {
   OWNER_KEY,
   assertOwnable,
-  checkInputs,
   createOrAdopt,
   compact,
-  diffInputs,
   droppedKeys,
-  hostOf,
-  parseInputs,
+  kindModule,
   pickDeclared,
   readResult,
-  step,
   write,
 } from "./framework";
 
@@ -94,18 +89,12 @@ function rowOrThrow(state: OvsState, name: string): BridgeRow {
   return row;
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(bridgeSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  return diffInputs(bridgeInputKeys, rules, olds, news);
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(bridgeSchema, raw);
-  return step(KIND, want.name, want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: bridgeSchema,
+  rules,
+  parseOld: true,
+  async create({ host, conn, want }) {
     await createOrAdopt(host, () => bridgeConvergeArgv(want, undefined, false), async () => {
       const existing = (await ovsState(host)).bridges.get(want.name);
       if (existing) assertOwnable(KIND, want.name, existing.externalIds[OWNER_KEY], want.owner, want.adopt);
@@ -113,34 +102,18 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
     });
     const row = rowOrThrow(await ovsState(host), want.name);
     return { id: `${conn.host}/${want.name}`, outs: outputs(want, row) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(bridgeSchema, props);
-  return step(KIND, declared.name, declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const row = (await ovsState(host)).bridges.get(declared.name);
     if (!row) return {}; // gone: the engine drops it from state
     const inputs = compact(liveInputs(row, declared));
     return readResult(id, outputs(inputs, row), inputs, declared);
-  });
-}
-
-export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const old = parseInputs(bridgeSchema, olds);
-  const want = parseInputs(bridgeSchema, news);
-  return step(KIND, want.name, want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want, old }) {
     await mutate(host, write(bridgeConvergeArgv(want, old)));
     return { outs: outputs(want, rowOrThrow(await ovsState(host), want.name)) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(bridgeSchema, props);
-  await step(KIND, old.name, old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     const state = await ovsState(host);
     const row = state.bridges.get(old.name);
     if (!row || row.externalIds[OWNER_KEY] !== old.owner) return; // gone, or not ours (any more): leave it
@@ -151,6 +124,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
       throw new Error(`refusing to delete bridge ${old.name}: it still holds ports pulumi-ovs did not create (${foreign.join(", ")}); remove them first`);
     }
     await mutate(host, write(vsctl(["--if-exists", "del-br", old.name])));
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

@@ -1,11 +1,10 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { containerInputKeys, containerSchema, type ContainerInputs } from "../schema/container";
+import { containerSchema, type ContainerInputs } from "../schema/container";
 import { inspectArgv, isNoSuchContainer, parseInspect, runArgv, type InspectedContainer } from "../docker/docker";
 import { OWNER_KEY } from "../schema/base";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
+import { assertOwnable, compact, kindModule, readResult } from "./framework";
 
 /**
  * DockerContainer: a container on the host's docker daemon, over the same SSH connection. Images are local
@@ -45,18 +44,12 @@ function liveInputs(c: InspectedContainer, declared: ContainerInputs): Container
 
 const outputs = (inputs: ContainerInputs, c: InspectedContainer) => compact({ ...inputs, containerId: c.id, pid: c.pid, startedAt: c.startedAt });
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(containerSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  return diffInputs(containerInputKeys, rules, olds, news);
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(containerSchema, raw);
-  return step(KIND, want.name, want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: containerSchema,
+  rules,
+  parseOld: true,
+  async create({ host, conn, want }) {
     const existing = await inspect(host, want.name);
     if (existing) {
       assertOwnable(KIND, want.name, existing.labels[OWNER_KEY], want.owner, want.adopt);
@@ -68,25 +61,14 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
     const c = await inspect(host, want.name);
     if (!c) throw new Error(`container ${want.name} is missing right after docker run`);
     return { id: `${conn.host}/${c.id}`, outs: outputs(want, c) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(containerSchema, props);
-  return step(KIND, declared.name, declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const c = await inspect(host, declared.name);
     if (!c) return {};
     const inputs = liveInputs(c, declared);
     return readResult(id, outputs(inputs, c), inputs, declared);
-  });
-}
-
-export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const old = parseInputs(containerSchema, olds);
-  const want = parseInputs(containerSchema, news);
-  return step(KIND, want.name, want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want, old }) {
     if (want.restartPolicy !== old.restartPolicy) {
       await mutate(host, { argv: ["docker", "update", "--restart", want.restartPolicy ?? "no", "--", want.name] });
     }
@@ -96,16 +78,18 @@ export async function update(_id: string, olds: Record<string, unknown>, news: R
     const c = await inspect(host, want.name);
     if (!c) throw new Error(`container ${want.name} is missing`);
     return { outs: outputs(want, c) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(containerSchema, props);
-  await step(KIND, old.name, old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     const c = await inspect(host, old.name);
     if (!c || c.labels[OWNER_KEY] !== old.owner) return; // gone, or not ours: never touch it
     await mutate(host, { argv: ["docker", "rm", "--force", "--", old.name] });
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

@@ -1,5 +1,4 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { flowInputKeys, flowSchema, type FlowInputs } from "../schema/flow";
+import { flowSchema, type FlowInputs } from "../schema/flow";
 import type { Flow } from "../ovs/flow-model";
 import { droppedMatchFields, parseActions, parseDumpFlows, parseMatch, parsedFlowMatch } from "../ovs/flow-parse";
 import { actionsText, cookieHex, flowKey, formatFlow, keyOf, matchText } from "../ovs/flow-format";
@@ -10,7 +9,7 @@ import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { shellJoin } from "../transport/quote";
-import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
+import { assertOwnable, compact, containsUnknown, kindModule, readResult } from "./framework";
 
 /**
  * FlowEntry: one OpenFlow flow on a bridge, marked with a cookie derived from its owner. This module's exports
@@ -170,24 +169,20 @@ async function writeFlow(host: SshHost, versions: string, want: FlowInputs, matc
   return flow;
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(flowSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  const d = diffInputs(flowInputKeys, rules, olds, news);
-  // A refresh found our flow under another cookie (re-added by hand): update, which writes our cookie again.
-  const owner = olds.owner;
-  if (!d.changes && typeof owner === "string" && !containsUnknown(news.owner) && typeof olds.cookie === "string" && olds.cookie !== cookieHex(cookieFor(owner))) {
-    return { changes: true, replaces: [], deleteBeforeReplace: false };
-  }
-  return d;
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(flowSchema, raw);
-  return step(KIND, flowLabel(want), want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: flowSchema,
+  rules,
+  label: flowLabel,
+  diff(d, olds, news) {
+    // A refresh found our flow under another cookie (re-added by hand): update, which writes our cookie again.
+    const owner = olds.owner;
+    if (!d.changes && typeof owner === "string" && !containsUnknown(news.owner) && typeof olds.cookie === "string" && olds.cookie !== cookieHex(cookieFor(owner))) {
+      return { changes: true, replaces: [], deleteBeforeReplace: false };
+    }
+    return d;
+  },
+  async create({ host, conn, want }) {
     const versions = ofVersions((await bridgeOrThrow(host, want.bridge)).protocols);
     const match = await validateOnHost(host, versions, want);
     const cookie = cookieFor(want.owner);
@@ -196,13 +191,8 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
     if (existing) assertOwnable(KIND, flowLabel(want), existing.cookie === cookie ? want.owner : undefined, want.owner, want.adopt);
     const flow = await writeFlow(host, versions, want, match);
     return { id: `${conn.host}/${want.bridge}/table=${want.table},priority=${want.priority},cookie=${cookieHex(cookie)}`, outs: outputs(want, flow) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(flowSchema, props);
-  return step(KIND, flowLabel(declared), declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, props, declared }) {
     // Both reads leave together (one round trip, not two): ovs-ofctl offered every OpenFlow version settles on
     // the highest the bridge allows, the version its own protocol list would give, so the dump need not wait
     // for the bridge row.
@@ -225,25 +215,15 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
     if (!flow) return {};
     const inputs = compact(liveInputs(declared, stored, flow));
     return readResult(id, outputs(inputs, flow), inputs, declared);
-  });
-}
-
-export async function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const want = parseInputs(flowSchema, news);
-  return step(KIND, flowLabel(want), want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want }) {
     const versions = ofVersions((await bridgeOrThrow(host, want.bridge)).protocols);
     const match = await validateOnHost(host, versions, want);
     // Same table/priority/match (anything else is a replacement): the ADD swaps actions and timeouts in one
     // step, restores a flow deleted by hand, and puts our cookie back on one re-added by hand.
     return { outs: outputs(want, await writeFlow(host, versions, want, match)) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(flowSchema, props);
-  await step(KIND, flowLabel(old), old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     const bridge = await bridgeRow(host, old.bridge);
     if (!bridge) return; // gone with its bridge
     // Strict, and only with our cookie: never another owner's flow, nor the flow of our own replacement.
@@ -255,6 +235,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
       if (e instanceof RemoteCommandError && /is not a bridge or a socket/.test(e.stderr) && !(await bridgeRow(host, old.bridge))) return;
       throw e;
     }
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

@@ -9,7 +9,9 @@ import type { RemoteCommand } from "../transport/command";
 
 /**
  * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
- * plumbing from inputs to a pooled SSH host. Each resource module keeps its own life cycle on one screen.
+ * plumbing from inputs to a pooled SSH host, and `kindModule()`, which makes a kind's six engine functions
+ * (check, diff, create, read, update, delete) from what is specific to it. Each resource module keeps its own
+ * life cycle on one screen and exports those six (the closure serializer writes a `require()` of the module).
  */
 
 export { UNKNOWN, OWNER_KEY, baseInputs } from "../schema/base";
@@ -225,4 +227,68 @@ export function write(argv: string[]): RemoteCommand {
  */
 export function readResult(id: string, props: object, inputs: object, declared: object): dynamic.ReadResult {
   return deepEqual(inputs, compact(declared)) ? { id, props } : { id, props, inputs: inputs as Record<string, unknown> };
+}
+
+/** A resource kind's zod input schema: an object schema (refinements allowed), whose keys are the inputs. */
+export type InputSchema = z.ZodObject;
+
+/** What a kind's life-cycle steps get: the pooled host, and the inputs parsed by the framework. */
+export interface HostContext {
+  host: SshHost;
+  conn: Connection;
+}
+
+/**
+ * What a resource kind declares; `kindModule()` makes the engine's six functions from it. Each step runs inside
+ * `step()` (errors name the kind, the resource and the host) with inputs already parsed by the schema.
+ * `parseOld: true` makes update() parse the old outputs too (before its step, as create/read parse theirs).
+ */
+export interface KindSpec<S extends InputSchema, Old extends boolean = false> {
+  kind: string;
+  schema: S;
+  rules: DiffRules;
+  /** The resource in error messages; default: its `name` input. */
+  label?: (inputs: z.output<S>) => string;
+  /** Adjust the exact input diff (e.g. state-only drift that asks for an update). */
+  diff?: (d: dynamic.DiffResult, olds: Record<string, unknown>, news: Record<string, unknown>) => dynamic.DiffResult;
+  parseOld?: Old;
+  create(c: HostContext & { want: z.output<S> }): Promise<dynamic.CreateResult>;
+  read(c: HostContext & { id: string; props: Record<string, unknown>; declared: z.output<S> }): Promise<dynamic.ReadResult>;
+  update(c: HostContext & { want: z.output<S>; old: Old extends true ? z.output<S> : undefined }): Promise<dynamic.UpdateResult>;
+  delete(c: HostContext & { props: Record<string, unknown>; old: z.output<S> }): Promise<void>;
+}
+
+/** The dynamic provider functions of a kind (what its module under provider/resources exports). */
+export function kindModule<S extends InputSchema, Old extends boolean = false>(spec: KindSpec<S, Old>) {
+  const { kind, schema, rules } = spec;
+  const keys = Object.keys(schema.shape);
+  const label = spec.label ?? ((i: z.output<S>) => String((i as { name?: unknown }).name));
+  const run = <T>(inputs: z.output<S>, fn: (c: HostContext) => Promise<T>) =>
+    step(kind, label(inputs), inputs as { connection?: unknown }, () => fn(hostOf(inputs as { connection?: unknown })));
+  return {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+      return checkInputs(schema, news);
+    },
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
+      const d = diffInputs(keys, rules, olds, news);
+      return spec.diff ? spec.diff(d, olds, news) : d;
+    },
+    async create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+      const want = parseInputs(schema, raw);
+      return run(want, (c) => spec.create({ ...c, want }));
+    },
+    async read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
+      const declared = parseInputs(schema, props);
+      return run(declared, (c) => spec.read({ ...c, id, props, declared }));
+    },
+    async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+      const old = (spec.parseOld ? parseInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
+      const want = parseInputs(schema, news);
+      return run(want, (c) => spec.update({ ...c, want, old }));
+    },
+    async delete(_id: string, props: Record<string, unknown>): Promise<void> {
+      const old = parseInputs(schema, props);
+      await run(old, (c) => spec.delete({ ...c, props, old }));
+    },
+  };
 }

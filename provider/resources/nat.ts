@@ -1,11 +1,10 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
-import { natInputKeys, natSchema, type NatInputs } from "../schema/nat";
+import { natSchema, type NatInputs } from "../schema/nat";
 import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
+import { assertOwnable, compact, kindModule, readResult } from "./framework";
 
 /**
  * NatRule: one iptables nat rule (`iptables -t nat -A POSTROUTING -s NET ! -d NET -o DEV -j MASQUERADE`) in
@@ -100,57 +99,45 @@ async function converge(host: SshHost, want: NatInputs, creating: boolean): Prom
   if (!after?.exact || after.ours.length !== 1) throw new Error("the rule is not in the chain as declared right after it was written");
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(natSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  const d = diffInputs(natInputKeys, rules, olds, news);
-  // A refresh that found our rule altered in a way the fields cannot show (options this model does not cover).
-  if (!d.changes && Array.isArray(olds.liveRule)) return { ...d, changes: true };
-  return d;
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(natSchema, raw);
-  return step(KIND, describeRule(want), want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: natSchema,
+  rules,
+  label: describeRule,
+  diff(d, olds) {
+    // A refresh that found our rule altered in a way the fields cannot show (options this model does not cover).
+    if (!d.changes && Array.isArray(olds.liveRule)) return { ...d, changes: true };
+    return d;
+  },
+  async create({ host, conn, want }) {
     await converge(host, want, true);
     const key = ownerComment(want.owner).split("=")[1];
     return { id: `${conn.host}/nat/${want.namespace ?? "-"}/${want.chain}/${key}`, outs: compact(want) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(natSchema, props);
-  return step(KIND, describeRule(declared), declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const live = await probe(host, declared);
     if (!live || live.ours.length === 0) return {}; // gone: the engine drops it, up adds it again
     if (live.exact) return { id, props: compact(declared) }; // exactly as declared: the state's inputs stay
     const inputs = liveInputs(declared, live.ours[0]);
     return readResult(id, { ...inputs, liveRule: live.ours[0].args }, inputs, declared);
-  });
-}
-
-export async function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const want = parseInputs(natSchema, news);
-  return step(KIND, describeRule(want), want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want }) {
     await converge(host, want, false);
     return { outs: compact(want) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(natSchema, props);
-  await step(KIND, describeRule(old), old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     const live = await probe(host, old);
     if (!live || live.ours.length === 0) return; // gone (with its namespace, maybe); unmarked rules are never ours
     const deletes = live.ours.map((r) => ({ argv: deleteArgv(old.namespace, r.chain, r.args) }));
     const after = parseProbe(await writeThenRead(host, deletes, [listCmd(old.namespace, old.chain)]), old);
     if (after && after.ours.length > 0) throw new Error(`rules with our comment are still in the chain: ${after.ours.map((r) => r.args.join(" ")).join("; ")}`);
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

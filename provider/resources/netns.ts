@@ -1,7 +1,6 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
-import { netnsInputKeys, netnsSchema, type NetnsInputs } from "../schema/netns";
+import { netnsSchema, type NetnsInputs } from "../schema/netns";
 import {
   clearLoopbackAliasArgv,
   linkNetnsCmds,
@@ -20,7 +19,7 @@ import { ipArgv, parseIpJson } from "../ip/ip";
 import { ok } from "../ip/batch";
 import { query, writeThenRead } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
-import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, step } from "./framework";
+import { assertOwnable, compact, containsUnknown, kindModule } from "./framework";
 
 /**
  * NetNamespace: a named network namespace, or a docker container's namespace linked as /run/netns/NAME.
@@ -107,51 +106,31 @@ async function converge(host: SshHost, want: NetnsInputs, checkOwner: boolean): 
   return after;
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(netnsSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  const d = diffInputs(netnsInputKeys, rules, olds, news);
-  // A refresh that found the container restarted leaves inputs equal: the stale link alone asks for an update.
-  if (!d.changes && !containsUnknown(news.container) && isStale(olds)) return { ...d, changes: true };
-  return d;
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(netnsSchema, raw);
-  return step(KIND, want.name, want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: netnsSchema,
+  rules,
+  diff(d, olds, news) {
+    // A refresh that found the container restarted leaves inputs equal: the stale link alone asks for an update.
+    if (!d.changes && !containsUnknown(news.container) && isStale(olds)) return { ...d, changes: true };
+    return d;
+  },
+  async create({ host, conn, want }) {
     const live = await converge(host, want, true);
     return { id: `${conn.host}/netns/${want.name}`, outs: outputs(want, live) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(netnsSchema, props);
-  return step(KIND, declared.name, declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const live = await probe(host, declared);
     if (!present(declared, live)) return {}; // gone (or no longer ours): the engine drops it from state
     // A namespace has no input that can drift, only presence: the state's inputs stay (none sent back).
     return { id, props: outputs(declared, live) };
-  });
-}
-
-export async function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const want = parseInputs(netnsSchema, news);
-  return step(KIND, want.name, want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want }) {
     // Re-links a restarted container; re-adds a named namespace deleted behind our back.
     return { outs: outputs(want, await converge(host, want, false)) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(netnsSchema, props);
-  const lastLinkedPid = typeof props.linkedPid === "number" ? props.linkedPid : undefined;
-  await step(KIND, old.name, old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old, props }) {
+    const lastLinkedPid = typeof props.linkedPid === "number" ? props.linkedPid : undefined;
     // No docker here: removing a link must work with the container (or docker) gone.
     const results = await query(host, [...netnsProbeCmds(old.name), { argv: ipArgv(old.name, "-j", "link", "show") }]);
     const live = parseNetnsProbe(results.slice(0, 3), false);
@@ -170,6 +149,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     const marked = live.lo !== undefined && isOurs(live.lo.ifalias, old.owner);
     if (!marked && (lastLinkedPid === undefined || live.linkedPid !== lastLinkedPid)) return;
     await writeThenRead(host, [...(marked ? [{ argv: clearLoopbackAliasArgv(old.name) }] : []), { argv: unlinkNetnsArgv(old.name) }], []);
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

@@ -1,5 +1,4 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { portInputKeys, portSchema, type PortInputs } from "../schema/port";
+import { portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
 import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
@@ -7,7 +6,7 @@ import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
-import { assertOwnable, checkInputs, compact, createOrAdopt, diffInputs, hostOf, parseInputs, readResult, step, write } from "./framework";
+import { assertOwnable, compact, createOrAdopt, kindModule, readResult, write } from "./framework";
 
 /**
  * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
@@ -117,53 +116,31 @@ function outputs(inputs: PortInputs, port: LivePort, mac?: string): Record<strin
   return compact({ ...inputs, ...computed, macInUse: computed.macInUse ?? mac });
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(portSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  return diffInputs(portInputKeys, rules, olds, news);
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(portSchema, raw);
-  return step(KIND, want.name, want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: portSchema,
+  rules,
+  parseOld: true,
+  async create({ host, conn, want }) {
     await apply(host, want, undefined, true);
     const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was created`);
     return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port, mac) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(portSchema, props);
-  return step(KIND, declared.name, declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, props, declared }) {
     const { port, inputs, mac } = await live(host, declared);
     if (!port || !inputs) return {};
     if ((declared.type ?? "system") === "system" && bindingIsStale(port, props.boundIfindex)) return {};
     const clean = compact(inputs);
     return readResult(id, outputs(clean, port, mac), clean, declared);
-  });
-}
-
-export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const old = parseInputs(portSchema, olds);
-  const want = parseInputs(portSchema, news);
-  return step(KIND, want.name, want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want, old }) {
     await apply(host, want, old);
     const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was updated`);
     return { outs: outputs(want, port, mac) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(portSchema, props);
-  await step(KIND, old.name, old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     const state = await ovsState(host);
     const existing = findPort(state, old.name);
     if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
@@ -172,6 +149,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
     const ifindex = existing.iface?.ifindex;
     const tap = existing.iface?.type === "internal" && state.bridges.get(existing.bridge)?.datapathType === "netdev" && !old.netns && !!ifindex && ifindex > 0;
     await mutate(host, vsctlWriteReleasingTaps(portRemoveArgv(existing), tap ? [{ name: old.name, ifindex: ifindex! }] : []), { removesPort: old.name });
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

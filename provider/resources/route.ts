@@ -1,8 +1,7 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
-import { routeInputKeys, routeSchema, type RouteInputs } from "../schema/route";
+import { routeSchema, type RouteInputs } from "../schema/route";
 import {
   describeRoute,
   isNoSuchRoute,
@@ -18,7 +17,7 @@ import {
 } from "../ip/route";
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
-import { assertOwnable, checkInputs, compact, diffInputs, hostOf, parseInputs, readResult, step } from "./framework";
+import { assertOwnable, compact, kindModule, readResult } from "./framework";
 
 /**
  * Route: an IPv4 route in the host's main table or a namespace's (`ip [-n NS] route replace DEST via GW dev
@@ -92,47 +91,26 @@ async function converge(host: SshHost, want: RouteInputs): Promise<LiveRoute> {
   }
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(routeSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  return diffInputs(routeInputKeys, rules, olds, news);
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(routeSchema, raw);
-  return step(KIND, describeRoute(want), want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: routeSchema,
+  rules,
+  label: describeRoute,
+  async create({ host, conn, want }) {
     await converge(host, want);
     return { id: `${conn.host}/route/${want.namespace ?? "-"}/${want.destination}/${want.metric ?? 0}`, outs: compact(want) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(routeSchema, props);
-  return step(KIND, describeRoute(declared), declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const live = await probe(host, declared);
     if (!isOurRoute(live)) return {}; // gone (a link going down takes its routes along), or replaced by someone else
     const inputs = liveInputs(declared, live);
     return readResult(id, inputs, inputs, declared);
-  });
-}
-
-export async function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const want = parseInputs(routeSchema, news);
-  return step(KIND, describeRoute(want), want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want }) {
     await converge(host, want);
     return { outs: compact(want) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(routeSchema, props);
-  await step(KIND, describeRoute(old), old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
     if (!isOurRoute(await probe(host, old))) return; // gone, or not ours: never touch it
     try {
       await writeThenRead(host, [{ argv: routeDelArgv(old) }], []);
@@ -140,6 +118,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
       if (e instanceof RemoteCommandError && (isNoSuchRoute(e.stderr) || isNoNamespace(e.stderr))) return; // went away meanwhile
       throw e;
     }
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };

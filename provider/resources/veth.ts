@@ -1,8 +1,7 @@
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
-import { vethInputKeys, vethSchema, type VethInputs } from "../schema/veth";
+import { vethSchema, type VethInputs } from "../schema/veth";
 import {
   arePeers,
   describeEnd,
@@ -22,7 +21,7 @@ import { ipFamily } from "../ip/addr";
 import { isNoNamespace } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
-import { assertOwnable, checkInputs, compact, containsUnknown, diffInputs, hostOf, parseInputs, readResult, step, UNKNOWN } from "./framework";
+import { assertOwnable, compact, containsUnknown, kindModule, readResult, UNKNOWN } from "./framework";
 
 /**
  * VethPair: a veth pair, each end in the host or in a named namespace, with MTU, MAC, addresses, link state,
@@ -167,49 +166,27 @@ async function converge(host: SshHost, want: VethInputs, old?: VethInputs): Prom
   }
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-  return checkInputs(vethSchema, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-  const d = diffInputs(vethInputKeys, rules, olds, news);
-  return { ...d, deleteBeforeReplace: !!d.deleteBeforeReplace && endsCollide(olds, news) };
-}
-
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const want = parseInputs(vethSchema, raw);
-  return step(KIND, want.name, want, async () => {
-    const { host, conn } = hostOf(want);
+const p = kindModule({
+  kind: KIND,
+  schema: vethSchema,
+  rules,
+  parseOld: true,
+  diff: (d, olds, news) => ({ ...d, deleteBeforeReplace: !!d.deleteBeforeReplace && endsCollide(olds, news) }),
+  async create({ host, conn, want }) {
     const live = await converge(host, want);
     return { id: `${conn.host}/veth/${want.namespace ?? "-"}/${want.name}`, outs: outputs(want, live) };
-  });
-}
-
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const declared = parseInputs(vethSchema, props);
-  return step(KIND, declared.name, declared, async () => {
-    const { host } = hostOf(declared);
+  },
+  async read({ host, id, declared }) {
     const live = await probe(host, declared);
     if (!present(live, declared.owner)) return {}; // gone (deleting one end deletes both), or no longer ours
     const inputs = compact(liveInputs(declared, live.a, live.b));
     return readResult(id, outputs(inputs, live), inputs, declared);
-  });
-}
-
-export async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const old = parseInputs(vethSchema, olds);
-  const want = parseInputs(vethSchema, news);
-  return step(KIND, want.name, want, async () => {
-    const { host } = hostOf(want);
+  },
+  async update({ host, want, old }) {
     return { outs: outputs(want, await converge(host, want, old)) };
-  });
-}
-
-async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  const old = parseInputs(vethSchema, props);
-  const [oa] = ends(old);
-  await step(KIND, old.name, old, async () => {
-    const { host } = hostOf(old);
+  },
+  async delete({ host, old }) {
+    const [oa] = ends(old);
     const q = { end: oa, gatewayFamilies: [], offload: false };
     const a = parseEndQuery(q, await query(host, endQueryCmds(q)));
     if (!a || !isOurs(a.link.ifalias, old.owner)) return; // gone (with its namespace, maybe), or not ours
@@ -219,6 +196,13 @@ async function remove(_id: string, props: Record<string, unknown>): Promise<void
       if (e instanceof RemoteCommandError && isGone(e.stderr)) return; // went away meanwhile
       throw e;
     }
-  });
-}
+  },
+});
+// The dynamic provider: what the engine calls.
+export const check = p.check;
+export const diff = p.diff;
+export const create = p.create;
+export const read = p.read;
+export const update = p.update;
+const remove = p.delete;
 export { remove as delete };
