@@ -23,6 +23,10 @@ log "typecheck and build"
 npx tsc -p tsconfig.json --noEmit
 npm run -s build
 
+# set -e stops the run here: a public class, Args field or output without TSDoc (or a broken link) is a failure.
+log "API reference (TypeDoc, warnings fail)"
+npm run -s docs
+
 log "Pulumi CLI and the test Node language host (cached outside the checkout)"
 PATH="$(bash scripts/test-language-host.sh):$(bash scripts/pulumi-cli.sh):$PATH"
 export PATH

@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/bridge";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of an {@link OvsBridge}. */
 export interface OvsBridgeArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -32,14 +33,19 @@ export interface OvsBridgeArgs {
 
 /** An Open vSwitch bridge (`ovs-vsctl add-br`). */
 export class OvsBridge extends OvsResource {
+  /** Bridge name. */
   declare readonly name: pulumi.Output<string>;
+  /** Datapath type ("system" or "netdev") when declared. */
   declare readonly datapathType: pulumi.Output<string | undefined>;
+  /** Fail mode ("standalone" or "secure") when declared. */
   declare readonly failMode: pulumi.Output<string | undefined>;
+  /** OpenFlow versions the bridge speaks when declared (sorted, without duplicates). */
   declare readonly protocols: pulumi.Output<string[] | undefined>;
   /** OVSDB row UUID. */
   declare readonly uuid: pulumi.Output<string>;
   /** OpenFlow datapath ID (16 hex digits). */
   declare readonly datapathId: pulumi.Output<string | undefined>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: OvsBridgeArgs, opts?: pulumi.CustomResourceOptions) {

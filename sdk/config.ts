@@ -7,7 +7,9 @@ export interface HostConfig {
   name: string;
   /** sshd address. */
   host: string;
+  /** sshd port. Default 22. */
   port?: number;
+  /** Login user. Default "root". */
   user?: string;
   /** Pinned host key ("ssh-ed25519 AAAA..."). */
   hostKey?: string;

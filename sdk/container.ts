@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/container";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link DockerContainer}. */
 export interface DockerContainerArgs {
   /** How to reach the docker host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -34,12 +35,15 @@ export interface DockerContainerArgs {
 
 /** A docker container on a host, created over SSH (`docker run`), labelled as ours. */
 export class DockerContainer extends OvsResource {
+  /** Container name. */
   declare readonly name: pulumi.Output<string>;
+  /** The image the container runs. */
   declare readonly image: pulumi.Output<string>;
   /** Full container ID. */
   declare readonly containerId: pulumi.Output<string>;
   /** PID of the container's init process (changes when it restarts). */
   declare readonly pid: pulumi.Output<number>;
+  /** Whether the container runs (after a refresh: whether it was running). */
   declare readonly running: pulumi.Output<boolean>;
 
   constructor(name: string, args: DockerContainerArgs, opts?: pulumi.CustomResourceOptions) {

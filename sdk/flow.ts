@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/flow";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link FlowEntry}. */
 export interface FlowEntryArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -38,12 +39,19 @@ export interface FlowEntryArgs {
  * deleted or changed by hand.
  */
 export class FlowEntry extends OvsResource {
+  /** The bridge the flow is on. */
   declare readonly bridge: pulumi.Output<string>;
+  /** OpenFlow table. */
   declare readonly table: pulumi.Output<number>;
+  /** Flow priority. */
   declare readonly priority: pulumi.Output<number>;
+  /** The match as declared (`normalizedMatch` has OVS's form). */
   declare readonly match: pulumi.Output<string>;
+  /** The actions as declared (`normalizedActions` have OVS's form). */
   declare readonly actions: pulumi.Output<string>;
+  /** Idle timeout in seconds when declared. */
   declare readonly idleTimeout: pulumi.Output<number | undefined>;
+  /** Hard timeout in seconds when declared. */
   declare readonly hardTimeout: pulumi.Output<number | undefined>;
   /** The flow's cookie ("0x..."): the first 64 bits of sha256 of this resource's owner identity. */
   declare readonly cookie: pulumi.Output<string>;
@@ -51,6 +59,7 @@ export class FlowEntry extends OvsResource {
   declare readonly normalizedMatch: pulumi.Output<string>;
   /** The actions as `ovs-ofctl dump-flows` prints them (OVS's canonical form). */
   declare readonly normalizedActions: pulumi.Output<string>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: FlowEntryArgs, opts?: pulumi.CustomResourceOptions) {

@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/nat";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link NatRule}. */
 export interface NatRuleArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -41,14 +42,21 @@ export interface NatRuleArgs {
  * swap the old rule for the new one in place.
  */
 export class NatRule extends OvsResource {
+  /** Namespace whose nat table holds the rule; undefined: the host's. */
   declare readonly namespace: pulumi.Output<string | undefined>;
+  /** Chain of the nat table. */
   declare readonly chain: pulumi.Output<string>;
+  /** `-s` match as iptables lists it (network form). */
   declare readonly source: pulumi.Output<string | undefined>;
+  /** `-d` match as iptables lists it (network form). */
   declare readonly destination: pulumi.Output<string | undefined>;
+  /** `-o` match. */
   declare readonly outInterface: pulumi.Output<string | undefined>;
+  /** `-j` target. */
   declare readonly jump: pulumi.Output<string>;
   /** The rule as iptables lists it, when a refresh found it differing from the program (drift). */
   declare readonly liveRule: pulumi.Output<string[] | undefined>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: NatRuleArgs, opts?: pulumi.CustomResourceOptions) {

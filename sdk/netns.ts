@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/netns";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link NetNamespace}. */
 export interface NetNamespaceArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -26,7 +27,9 @@ export interface NetNamespaceArgs {
  * pulumi-ovs marks the namespaces it manages in the alias of their `lo`.
  */
 export class NetNamespace extends OvsResource {
+  /** Name of the namespace under /run/netns. */
   declare readonly name: pulumi.Output<string>;
+  /** The docker container whose namespace this is, when it was adopted from one. */
   declare readonly container: pulumi.Output<string | undefined>;
   /** Inode of the namespace (net:[INODE]). */
   declare readonly inode: pulumi.Output<number | undefined>;
@@ -36,6 +39,7 @@ export class NetNamespace extends OvsResource {
   declare readonly linkedPid: pulumi.Output<number | undefined>;
   /** Container namespaces: the full container ID. */
   declare readonly containerId: pulumi.Output<string | undefined>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: NetNamespaceArgs, opts?: pulumi.CustomResourceOptions) {

@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/port";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of an {@link OvsPort}. */
 export interface OvsPortArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -44,9 +45,13 @@ export interface OvsPortArgs {
 
 /** A port on an Open vSwitch bridge (`ovs-vsctl add-port`). */
 export class OvsPort extends OvsResource {
+  /** Bridge the port is on. */
   declare readonly bridge: pulumi.Output<string>;
+  /** Port (and interface) name. */
   declare readonly name: pulumi.Output<string>;
+  /** Access VLAN when declared. */
   declare readonly tag: pulumi.Output<number | undefined>;
+  /** VLANs a trunk port carries when declared (sorted, without duplicates). */
   declare readonly trunks: pulumi.Output<number[] | undefined>;
   /** OpenFlow port number OVS assigned. */
   declare readonly ofport: pulumi.Output<number | undefined>;
@@ -54,6 +59,7 @@ export class OvsPort extends OvsResource {
   declare readonly macInUse: pulumi.Output<string | undefined>;
   /** OVSDB Port row UUID. */
   declare readonly uuid: pulumi.Output<string>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: OvsPortArgs, opts?: pulumi.CustomResourceOptions) {

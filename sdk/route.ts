@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/route";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link Route}. */
 export interface RouteArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -31,12 +32,19 @@ export interface RouteArgs {
  * route's interface goes away, the kernel drops the route: refresh reports it gone and up adds it again.
  */
 export class Route extends OvsResource {
+  /** Namespace whose table holds the route; undefined: the host's. */
   declare readonly namespace: pulumi.Output<string | undefined>;
+  /** Destination as the kernel reports it: "default" or "a.b.c.d/len". */
   declare readonly destination: pulumi.Output<string>;
+  /** Next hop. */
   declare readonly via: pulumi.Output<string | undefined>;
+  /** Output interface when declared. */
   declare readonly dev: pulumi.Output<string | undefined>;
+  /** Route metric when declared. */
   declare readonly metric: pulumi.Output<number | undefined>;
+  /** Preferred source address. */
   declare readonly src: pulumi.Output<string | undefined>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {

@@ -11,34 +11,70 @@ interface StateResource {
   outputs?: Record<string, unknown>;
 }
 
+/** A port on a bridge in a {@link Topology}: an OvsPort, VxlanTunnel or GreTunnel. */
 export interface TopoPort {
+  /** Port name. */
   name: string;
+  /** What declared it: "port" (OvsPort), "vxlan" or "gre" (a tunnel). */
   kind: "port" | "vxlan" | "gre";
+  /** OvsPort type ("system", "internal", "patch") when declared. */
   type?: string;
+  /** Access VLAN. */
   tag?: number;
+  /** VLANs of a trunk port. */
   trunks?: number[];
+  /** Tunnels: the remote underlay address. */
   remoteIp?: string;
+  /** Tunnels: the tunnel key. */
   key?: string | number;
+  /** Patch ports: the peer port. */
   peer?: string;
+  /** Internal ports: their addresses. */
   addresses?: string[];
   /** What is plugged into the other end: a container or namespace name. */
   attached?: string;
 }
+/** A bridge in a {@link Topology}. */
 export interface TopoBridge {
+  /** Bridge name. */
   name: string;
+  /** Its ports, sorted by name. */
   ports: TopoPort[];
+  /** How many FlowEntries it holds. */
   flows: number;
 }
+/** A host in a {@link Topology}. */
 export interface TopoHost {
+  /** The host's address (from the resource IDs). */
   host: string;
+  /** Its bridges, sorted by name. */
   bridges: TopoBridge[];
+  /** Named namespaces not made from a container. */
   namespaces: string[];
+  /** Docker containers. */
   containers: string[];
 }
+/** What {@link topologyFromState} finds in a stack: hosts with their bridges and ports, and tunnels between hosts. */
 export interface Topology {
+  /** Hosts, sorted by address. */
   hosts: TopoHost[];
   /** Tunnels resolved to the host that owns the remote address, when the stack knows it. */
-  links: { fromHost: string; fromPort: string; toHost?: string; remoteIp: string; kind: string; key?: string | number }[];
+  links: TopoLink[];
+}
+/** A tunnel in a {@link Topology}, from a port on one host towards a remote address. */
+export interface TopoLink {
+  /** Host the tunnel port is on. */
+  fromHost: string;
+  /** The tunnel port's name. */
+  fromPort: string;
+  /** The host that owns `remoteIp`, when the stack declares it. */
+  toHost?: string;
+  /** The tunnel's remote underlay address. */
+  remoteIp: string;
+  /** "vxlan" or "gre". */
+  kind: string;
+  /** The tunnel key, when set. */
+  key?: string | number;
 }
 
 const KIND = (t: string) => t.replace(/^pulumi-nodejs:dynamic\/ovs:/, "");
@@ -133,6 +169,7 @@ function portLabel(p: TopoPort): string {
 const mid = (s: string) => s.replace(/[^A-Za-z0-9_]/g, "_");
 const mtext = (s: string) => s.replace(/"/g, "'");
 
+/** A Mermaid flowchart of the topology: a subgraph per host with its bridges and ports, tunnels between hosts. */
 export function toMermaid(t: Topology): string {
   const lines = ["flowchart LR"];
   for (const h of t.hosts) {
@@ -146,6 +183,11 @@ export function toMermaid(t: Topology): string {
         lines.push(`    ${pid}("${mtext(portLabel(p))}") --- ${bid}`);
         if (p.attached) lines.push(`    ${mid(`${hid}_ns_${p.attached}`)}{{"${mtext(p.attached)}"}} --- ${pid}`);
       }
+    }
+    // Containers and namespaces on no bridge port (as the SVG lists them), e.g. namespaces joined by veth pairs only.
+    const attached = new Set(h.bridges.flatMap((b) => b.ports.map((p) => p.attached)));
+    for (const [kind, name] of [...h.containers.map((c) => ["container", c]), ...h.namespaces.map((n) => ["netns", n])]) {
+      if (!attached.has(name)) lines.push(`    ${mid(`${hid}_ns_${name}`)}{{"${kind} ${mtext(name)}"}}`);
     }
     lines.push("  end");
   }

@@ -4,7 +4,8 @@ import * as gre from "../provider/resources/gre";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
-interface TunnelArgs {
+/** Inputs shared by {@link VxlanTunnel} and {@link GreTunnel}. */
+export interface TunnelArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
   /** Bridge the tunnel port is on. With the userspace datapath, the local underlay address must be on a netdev bridge. */
@@ -37,19 +38,25 @@ interface TunnelArgs {
   adopt?: pulumi.Input<boolean>;
 }
 
+/** Inputs of a {@link VxlanTunnel}: the common tunnel inputs plus the UDP port. */
 export interface VxlanTunnelArgs extends TunnelArgs {
   /** UDP destination port. Default 4789. */
   dstPort?: pulumi.Input<number>;
 }
+/** Inputs of a {@link GreTunnel}: the common tunnel inputs. */
 export type GreTunnelArgs = TunnelArgs;
 
 const TUNNEL_OUTPUTS = ["uuid", "ofport", "macInUse", "interfaceError"];
 
 /** A VXLAN tunnel port (`ovs-vsctl add-port BR NAME -- set interface NAME type=vxlan options:remote_ip=...`). */
 export class VxlanTunnel extends OvsResource {
+  /** Port (and interface) name. */
   declare readonly name: pulumi.Output<string>;
+  /** The other end's underlay address, or "flow". */
   declare readonly remoteIp: pulumi.Output<string>;
+  /** OpenFlow port number OVS assigned. */
   declare readonly ofport: pulumi.Output<number | undefined>;
+  /** OVSDB Port row UUID. */
   declare readonly uuid: pulumi.Output<string>;
 
   constructor(name: string, args: VxlanTunnelArgs, opts?: pulumi.CustomResourceOptions) {
@@ -59,9 +66,13 @@ export class VxlanTunnel extends OvsResource {
 
 /** A GRE tunnel port (`... type=gre options:remote_ip=...`). */
 export class GreTunnel extends OvsResource {
+  /** Port (and interface) name. */
   declare readonly name: pulumi.Output<string>;
+  /** The other end's underlay address, or "flow". */
   declare readonly remoteIp: pulumi.Output<string>;
+  /** OpenFlow port number OVS assigned. */
   declare readonly ofport: pulumi.Output<number | undefined>;
+  /** OVSDB Port row UUID. */
   declare readonly uuid: pulumi.Output<string>;
 
   constructor(name: string, args: GreTunnelArgs, opts?: pulumi.CustomResourceOptions) {

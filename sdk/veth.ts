@@ -3,6 +3,7 @@ import * as provider from "../provider/resources/veth";
 import type { ConnectionArgs } from "./connection";
 import { OvsResource } from "./internal";
 
+/** Inputs of a {@link VethPair}. */
 export interface VethPairArgs {
   /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -51,12 +52,19 @@ export interface VethPairArgs {
 
 /** A veth pair (`ip link add NAME type veth peer name PEER`), each end in the host or in a namespace. */
 export class VethPair extends OvsResource {
+  /** Interface name of the first end. */
   declare readonly name: pulumi.Output<string>;
+  /** Namespace of the first end; undefined: the host namespace. */
   declare readonly namespace: pulumi.Output<string | undefined>;
+  /** Interface name of the second end. */
   declare readonly peerName: pulumi.Output<string>;
+  /** Namespace of the second end; undefined: the host namespace. */
   declare readonly peerNamespace: pulumi.Output<string | undefined>;
+  /** MTU of both ends when declared. */
   declare readonly mtu: pulumi.Output<number | undefined>;
+  /** Addresses of the first end when declared (sorted). */
   declare readonly addresses: pulumi.Output<string[] | undefined>;
+  /** Addresses of the second end when declared (sorted). */
   declare readonly peerAddresses: pulumi.Output<string[] | undefined>;
   /** ifindex of the first end (inside its namespace). */
   declare readonly ifindex: pulumi.Output<number>;
@@ -66,6 +74,7 @@ export class VethPair extends OvsResource {
   declare readonly macAddress: pulumi.Output<string>;
   /** MAC address of the second end as the kernel reports it. */
   declare readonly peerMacAddress: pulumi.Output<string>;
+  /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {

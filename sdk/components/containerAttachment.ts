@@ -6,6 +6,7 @@ import { OvsPort } from "../port";
 import { ownerId } from "../internal";
 import { shortIfName } from "./names";
 
+/** Inputs of a {@link ContainerAttachment}. */
 export interface ContainerAttachmentArgs {
   /** How to reach the container's host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
@@ -38,8 +39,11 @@ export interface ContainerAttachmentArgs {
  * After the container restarts (new PID, fresh namespace), `pulumi up --refresh` plugs it in again.
  */
 export class ContainerAttachment extends pulumi.ComponentResource {
+  /** The container's network namespace, linked under /run/netns. */
   readonly namespace: NetNamespace;
+  /** The veth pair: one end on the host (and the bridge), the other inside the container. */
   readonly veth: VethPair;
+  /** The OVS port of the veth's host end. */
   readonly port: OvsPort;
   /** Name of the host end of the veth (also the OVS port name). */
   readonly hostIfName: pulumi.Output<string>;

@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../connection";
 import { GreTunnel, VxlanTunnel } from "../tunnel";
 
+/** One host of a {@link TunnelMesh}. */
 export interface MeshHost {
   /** Short, unique host name used in port and resource names (e.g. "h1"). */
   name: string;
+  /** How to reach the host (secret). */
   connection: pulumi.Input<ConnectionArgs>;
   /** The host's underlay address (the other hosts' tunnels point at it). */
   underlayIp: pulumi.Input<string>;
@@ -12,7 +14,9 @@ export interface MeshHost {
   bridge?: pulumi.Input<string>;
 }
 
+/** Inputs of a {@link TunnelMesh}. */
 export interface TunnelMeshArgs {
+  /** The hosts: each gets one tunnel port to every other. */
   hosts: MeshHost[];
   /** "vxlan" (default) or "gre". */
   type?: "vxlan" | "gre";
