@@ -1,56 +1,42 @@
 /**
- * `npm run drift [-- --stack NAME]`: a drift check for scheduled CI. Refreshes the stack's view of its hosts in
- * a preview (nothing is written) and lists every resource whose hosts no longer match the program, with the
- * fields that differ. Exits 1 when anything drifted, 0 when not. Defaults to the demo stack on the lab; for your
- * own project the same check is `pulumi preview --refresh --expect-no-changes --diff`.
+ * `npm run drift [-- --stack NAME]`: the package's `pulumi-ovs drift` command (dist/cli/main.js) against the demo
+ * stack on the lab. The demo stack belongs to the scratch project of test/e2e/harness.ts (inline program, file://
+ * backend, passphrase in engineEnv()), so this prepares a project directory the Pulumi CLI can run there: a
+ * Pulumi.yaml of the same project, an index.js that loads the compiled demo program, the stack's config (set as
+ * `npm run demo` sets it) and the scratch project's node_modules. In your own project the same check is `npx pulumi-ovs drift --stack NAME`.
+ * Exits like the command: 0 no drift, 1 drift, 2 error.
  */
-import { programModule, stackFor } from "../test/e2e/harness";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BACKEND, PROJECT, engineEnv, scratchProject, stackFor } from "../test/e2e/harness";
 import { labStackConfig } from "../test/e2e/config";
-import { closeAllHosts } from "../provider/transport/pool";
-
-interface Drift {
-  urn: string;
-  op: string;
-  fields: string[];
-}
+import { REPO_ROOT } from "../test/helpers/lab";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const stackName = args[args.indexOf("--stack") + 1] && args.includes("--stack") ? args[args.indexOf("--stack") + 1] : "demo";
-  const program = await programModule<() => Promise<Record<string, unknown>>>("examples/demo-004/index.js");
-  const { stack } = await stackFor(stackName, program, labStackConfig());
-  const drifts: Drift[] = [];
-  await stack.preview({
-    refresh: true,
-    diff: true,
-    onEvent: (e) => {
-      const m = e.resourcePreEvent?.metadata;
-      if (!m || m.op === "same" || m.op === "refresh" || m.op === "read") return;
-      // Dynamic providers report no detailed diff: compare the old and new inputs ourselves.
-      const olds = (m.old?.inputs ?? {}) as Record<string, unknown>;
-      const news = (m.new?.inputs ?? {}) as Record<string, unknown>;
-      const fields = m.diffs?.length
-        ? [...m.diffs]
-        : [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((k) => k !== "__provider" && k !== "connection" && JSON.stringify(olds[k]) !== JSON.stringify(news[k])).map((k) => `${k}: ${JSON.stringify(olds[k])} => ${JSON.stringify(news[k])}`);
-      drifts.push({ urn: m.urn, op: m.op, fields: m.op === "create" ? ["missing on the host"] : fields });
-    },
+  const i = args.indexOf("--stack");
+  const stackName = i >= 0 && args[i + 1] ? args[i + 1] : "demo";
+  // The stack and its config, as `npm run demo` makes them (nothing is deployed here).
+  await stackFor(stackName, async () => undefined, labStackConfig());
+  const scratch = await scratchProject();
+  const dir = path.join(scratch, "cli-demo");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\nbackend:\n  url: file://${BACKEND}\n`);
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "pulumi-ovs-demo-cli", private: true, main: "index.js" }, null, 2));
+  fs.writeFileSync(path.join(dir, "index.js"), 'module.exports = require("../out/examples/demo-004/index.js");\n');
+  fs.copyFileSync(path.join(scratch, `Pulumi.${stackName}.yaml`), path.join(dir, `Pulumi.${stackName}.yaml`));
+  // The dynamic-provider launcher runs ./node_modules/@pulumi/pulumi from the project directory.
+  if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(scratch, "node_modules"), path.join(dir, "node_modules"));
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "dist/cli/main.js"), "drift", "--stack", stackName, "--cwd", dir], {
+    stdio: "inherit",
+    env: { ...process.env, ...engineEnv() },
   });
-  if (drifts.length === 0) {
-    console.log(`no drift: stack ${stackName} matches its hosts`);
-    return;
-  }
-  console.log(`DRIFT: ${drifts.length} resource(s) of stack ${stackName} no longer match their hosts:`);
-  for (const d of drifts) {
-    const [, , type, name] = d.urn.split("::");
-    console.log(`  ${d.op.padEnd(8)} ${type.replace("pulumi-nodejs:dynamic/ovs:", "")} ${name}${d.fields.length ? `  (${d.fields.join(", ")})` : ""}`);
-  }
-  console.log("run `pulumi up --refresh` (npm run demo) to repair");
-  process.exitCode = 1;
+  if (r.error) throw r.error;
+  process.exitCode = r.status ?? 2;
 }
 
-main()
-  .catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exitCode = 2;
-  })
-  .finally(() => closeAllHosts());
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 2;
+});

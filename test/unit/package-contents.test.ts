@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /**
- * What `npm publish` would ship (`npm pack --dry-run --json`): the compiled package (dist/sdk, dist/provider), its
- * README, LICENSE, CHANGELOG and package.json, and nothing of the repo's tests, scripts, benchmarks, examples or
+ * What `npm publish` would ship (`npm pack --dry-run --json`): the compiled package (dist/sdk, dist/provider, and
+ * dist/cli: the `pulumi-ovs` command of "bin"), its README, LICENSE, CHANGELOG and package.json, and nothing of the repo's tests, scripts, benchmarks, examples or
  * caches; and the package's main entry point ("." in `exports`) resolves to files that exist and are shipped.
  */
 const ROOT = path.resolve(__dirname, "../..");
@@ -33,6 +33,8 @@ interface Manifest {
   name: string;
   main?: string;
   types?: string;
+  bin?: Record<string, string>;
+  dependencies?: Record<string, string>;
   exports?: Record<string, string | Record<string, string>>;
 }
 
@@ -41,7 +43,7 @@ let files: string[] = [];
 
 beforeAll(() => {
   // The package is built output: build it once if this checkout has not been built yet.
-  if (!fs.existsSync(path.join(ROOT, "dist/sdk/index.js"))) {
+  if (!fs.existsSync(path.join(ROOT, "dist/sdk/index.js")) || !fs.existsSync(path.join(ROOT, "dist/cli/main.js"))) {
     run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], BUILD_TIMEOUT_MS);
   }
   const out = run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], PACK_TIMEOUT_MS);
@@ -56,11 +58,31 @@ describe("npm pack", () => {
     }
     expect(files.filter((f) => f.startsWith("dist/provider/") && f.endsWith(".js")).length).toBeGreaterThan(0);
     expect(files).toContain("dist/provider/transport/broker.js"); // started as its own process (PULUMI_OVS_PERSIST)
+    expect(files).toContain("dist/cli/main.js"); // the `pulumi-ovs` command
   });
 
-  test("ships nothing but dist/sdk, dist/provider and the top-level documents", () => {
+  test("ships nothing but dist/sdk, dist/provider, dist/cli and the top-level documents", () => {
     const topLevel = new Set(["README.md", "LICENSE", "CHANGELOG.md", "package.json"]);
-    expect(files.filter((f) => !topLevel.has(f) && !f.startsWith("dist/sdk/") && !f.startsWith("dist/provider/"))).toEqual([]);
+    expect(files.filter((f) => !topLevel.has(f) && !f.startsWith("dist/sdk/") && !f.startsWith("dist/provider/") && !f.startsWith("dist/cli/"))).toEqual([]);
+  });
+
+  test('"bin" pulumi-ovs is a shipped node script whose packages are runtime dependencies', () => {
+    expect(manifest.bin).toEqual({ "pulumi-ovs": "dist/cli/main.js" });
+    const main = manifest.bin!["pulumi-ovs"]!;
+    expect(files).toContain(main);
+    expect(fs.readFileSync(path.join(ROOT, main), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+    // Every package the command's files require is in "dependencies" (not only devDependencies): it runs from an install.
+    const builtin = new Set(require("node:module").builtinModules as string[]);
+    const needed = new Set<string>();
+    for (const f of files.filter((f) => f.startsWith("dist/cli/") && f.endsWith(".js"))) {
+      for (const m of fs.readFileSync(path.join(ROOT, f), "utf8").matchAll(/\brequire\("([^"]+)"\)/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith(".") || spec.startsWith("node:") || builtin.has(spec)) continue;
+        needed.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
+      }
+    }
+    expect(needed.has("commander")).toBe(true);
+    expect([...needed].filter((p) => !(p in (manifest.dependencies ?? {})))).toEqual([]);
   });
 
   test("ships no tests, scripts, benchmarks, examples, tools or caches", () => {
