@@ -28,8 +28,8 @@ function dynamicOpts(opts: pulumi.CustomResourceOptions | undefined): pulumi.Cus
 /**
  * Lowers V8's stack trace limit to 0 while a resource registers; returns what puts it back. While registering, the
  * SDK makes a promise for every input and output and stores a formatted stack on each (`debuggablePromise`, used
- * only by its promise-leak report): for a program of 2000 pulumi-ovs resources (with mocks) that formatting took
- * 6.3-7.3 s of CPU in all, 3.6-4.7 s without it. The source position the SDK records for a resource is
+ * only by its promise-leak report), and for a large program that formatting is a large part of its CPU
+ * (docs/benchmarks.md, "Figures behind code choices"). The source position the SDK records for a resource is
  * unaffected (it captures that with an unlimited stack of its own). PULUMI_DEBUG_PROMISE_LEAKS keeps full stacks.
  */
 export function shortStacks(): () => void {

@@ -72,15 +72,15 @@ export function vsctlArgvOf(m: RemoteCommand): string[] {
 /**
  * An ovs-vsctl write that removes ports whose devices are taps (internal ports of a netdev bridge: the
  * userspace datapath backs each with a tap that ovs-vswitchd holds open). Left to ovs-vswitchd, each tap goes
- * on its own as it closes the file, and the kernel waits out an RCU grace period per device (measured here:
- * 16 ms each, 1.7 s for 100 ports in one transaction). Deleted first in ONE netlink request
- * (`ip link del group`), they wait out one grace period together (0.04 s for 100); ovs-vswitchd then finds
+ * on its own as it closes the file, and the kernel waits out an RCU grace period per device, one after another.
+ * Deleted first in ONE netlink request (`ip link del group`), they wait out one grace period together
+ * (figures: docs/benchmarks.md, "Figures behind code choices"); ovs-vswitchd then finds
  * them gone and only drops its rows. Only tun devices with both the name and the ifindex OVS reported are
  * touched (a device of that name that is not the one OVS holds is left alone), and nothing if the group
  * number is in use; if anything about it fails, the ovs-vsctl write still removes the ports the slow way.
  *
- * That one grace period is paid inside the round trip (about 20 ms here), so a round trip with fewer than
- * TAP_RELEASE_MIN taps leaves them to ovs-vswitchd, which a `--no-wait` removal does not wait for.
+ * That one grace period is paid inside the round trip, so a round trip with fewer than TAP_RELEASE_MIN taps
+ * leaves them to ovs-vswitchd, which a `--no-wait` removal does not wait for.
  */
 export function vsctlWriteReleasingTaps(argv: string[], taps: Tap[]): RemoteCommand {
   const cmd = vsctlWrite(argv);
@@ -90,9 +90,9 @@ export function vsctlWriteReleasingTaps(argv: string[], taps: Tap[]): RemoteComm
 }
 
 /**
- * Taps a round trip must remove before it releases them itself. Measured on the lab (100-port netdev bridge,
- * one port): release + waiting del-port 37 ms; `--no-wait` del-port alone 12 ms, ovs-vswitchd then spends
- * ~16 ms per tap on its own. Two taps cost it less than one grace period costs us; a hundred cost it 1.7 s.
+ * Taps a round trip must remove before it releases them itself: below this, ovs-vswitchd's own removal of each
+ * tap costs less than the grace period the release adds to the round trip; above it, far more
+ * (docs/benchmarks.md, "Figures behind code choices").
  */
 export const TAP_RELEASE_MIN = 3;
 

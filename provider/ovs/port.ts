@@ -70,9 +70,9 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
 /**
  * Remove the port row we found (by its UUID, from the bridge that holds it): a port of the same name that
  * replaced it since is not ours to remove. A generic `remove` instead of `del-port`, which first loads every
- * port and interface of the host into ovs-vsctl's cache: measured on a 333-port lab bridge, 12-13 ms against
- * 20-31 ms per command (50 ports in one transaction: 13 against 22 ms). OVSDB collects the unreferenced Port and
- * Interface rows; --if-exists: a bridge deleted meanwhile took the port with it.
+ * port and interface of the host into ovs-vsctl's cache, a cost that grows with the bridge (docs/benchmarks.md,
+ * "Figures behind code choices"). OVSDB collects the unreferenced Port and Interface rows; --if-exists: a bridge
+ * deleted meanwhile took the port with it.
  */
 export function portRemoveArgv(live: LivePort): string[] {
   if (!UUID.test(live.port.uuid)) throw new Error(`not an OVSDB UUID: ${JSON.stringify(live.port.uuid)}`);

@@ -36,9 +36,9 @@ export function vsctl(...commands: (string[] | false | undefined)[]): string[] {
 
 /**
  * A transaction that returns once OVSDB committed it, without waiting for ovs-vswitchd to apply it: for
- * removals, whose result nothing reads back from ovs-vswitchd (measured on a 300-port netdev bridge: del-port of
- * one port 70 ms waiting, 35 ms not). A later waiting transaction waits for it too, so an add-port of the same
- * name after it still finds the port gone.
+ * removals, whose result nothing reads back from ovs-vswitchd, so waiting for it would only add ovs-vswitchd's
+ * reconfiguration to the round trip (docs/benchmarks.md, "Figures behind code choices"). A later waiting
+ * transaction waits for it too, so an add-port of the same name after it still finds the port gone.
  */
 export function noWait(argv: string[]): string[] {
   if (!isVsctlWrite(argv)) throw new Error("noWait: not an ovs-vsctl() argv");

@@ -6,8 +6,8 @@ import { ConnectionError } from "./errors";
 /**
  * A long-lived shell on one SSH connection (`sudo -n -- sh -s`, or `sh -s` as root) that runs one round
  * trip's script at a time, fed on its stdin. An exec channel per round trip costs two network round trips
- * (channel open, exec request), a fork of sshd, a login shell and sudo (7-11 ms of host CPU measured on the
- * lab, more than the batch framework itself); a session pays that once per connection.
+ * (channel open, exec request), a fork of sshd, a login shell and sudo, more host CPU than the batch framework
+ * itself; a session pays that once per connection.
  *
  * Framing: each script runs in a subshell between markers that carry a fresh random nonce: GO on stdout when
  * it starts, END with its exit status on stdout and END on stderr when it is done. Nothing a command prints can
