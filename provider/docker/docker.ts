@@ -66,7 +66,7 @@ export function parseInspect(stdout: string): InspectedContainer | undefined {
     labels: d.Config.Labels ?? {},
     restartPolicy: rp.Name === "on-failure" && rp.MaximumRetryCount > 0 ? `on-failure:${rp.MaximumRetryCount}` : rp.Name || "no",
     networkMode: d.HostConfig.NetworkMode,
-    capAdd: [...(d.HostConfig.CapAdd ?? [])].sort(),
+    capAdd: [...new Set((d.HostConfig.CapAdd ?? []).map(canonicalCapability))].sort(),
     privileged: d.HostConfig.Privileged,
     hostname: d.Config.Hostname,
     running: d.State.Running,
@@ -77,6 +77,14 @@ export function parseInspect(stdout: string): InspectedContainer | undefined {
 
 export function inspectArgv(name: string): string[] {
   return ["docker", "container", "inspect", "--", name];
+}
+
+/**
+ * A capability as docker reports it in `inspect` (`--cap-add NET_ADMIN` reads back as CAP_NET_ADMIN): inputs are
+ * kept in this form, so a refresh right after up compares like with like. ALL stays ALL.
+ */
+export function canonicalCapability(cap: string): string {
+  return cap === "ALL" || cap.startsWith("CAP_") ? cap : `CAP_${cap}`;
 }
 
 /** docker says the container does not exist (anything else, e.g. a dead daemon, is an error, never "gone"). */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { baseInputs, OWNER_KEY } from "./base";
 import { containerRef } from "./common";
+import { canonicalCapability } from "../docker/docker";
 
 /** Image references: [registry/]repo[:tag][@digest] — letters, digits and . _ - / : @ only. */
 const imageRef = z
@@ -37,7 +38,7 @@ export const containerSchema = z
     capAdd: z
       .array(capability)
       .optional()
-      .transform((c) => (c ? [...new Set(c)].sort() : c)),
+      .transform((c) => (c ? [...new Set(c.map(canonicalCapability))].sort() : c)),
     privileged: z.boolean().optional(),
     hostname: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/, "must be a host name").optional(),
     /** Keep the container running (a stopped container is drift that `pulumi up` repairs with docker start). */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { inspectArgv, isNoSuchContainer, parseInspect, runArgv } from "../../provider/docker/docker";
+import { canonicalCapability, inspectArgv, isNoSuchContainer, parseInspect, runArgv } from "../../provider/docker/docker";
+import { containerSchema } from "../../provider/schema/container";
 
 /** docker argv builders and the `docker container inspect` parser, against output captured from the lab's docker. */
 const fx = (f: string) => fs.readFileSync(path.join(__dirname, "../fixtures/docker", f), "utf8");
@@ -44,4 +45,12 @@ test("no such container is told apart from a daemon that does not answer", () =>
   expect(isNoSuchContainer(fx("inspect-missing.stderr"))).toBe(true);
   expect(isNoSuchContainer("Error: No such object: x")).toBe(true);
   expect(isNoSuchContainer("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")).toBe(false);
+});
+
+test("capabilities are kept in docker's own form, so what check stores is what inspect reads back", () => {
+  expect(["NET_ADMIN", "CAP_NET_ADMIN", "ALL"].map(canonicalCapability)).toEqual(["CAP_NET_ADMIN", "CAP_NET_ADMIN", "ALL"]);
+  const parsed = containerSchema.safeParse({ connection: {}, owner: "p/s/DockerContainer/c", name: "c", image: "i", capAdd: ["SYS_ADMIN", "NET_ADMIN", "CAP_NET_ADMIN"] });
+  expect(parsed.success && parsed.data.capAdd).toEqual(["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
+  // The fixture's container was run with `--cap-add NET_ADMIN`.
+  expect(parseInspect(fx("inspect-running.json"))!.capAdd).toEqual(["CAP_NET_ADMIN"]);
 });
