@@ -54,7 +54,7 @@ if [ "${POVS_SKIP_LAB:-}" != 1 ]; then
   log "lab up"
   bash scripts/lab/lab.sh up --hosts "${POVS_LAB_HOSTS:-3}"
   run_jest lab 15 --runInBand
-  run_jest e2e 30 --runInBand
+  run_jest e2e 35 --runInBand
 fi
 
 if [ "${POVS_SKIP_LAB:-}" != 1 ] && [ "${POVS_KEEP_LAB:-}" != 1 ]; then
