@@ -152,10 +152,6 @@ const p = kindModule({
   },
 });
 // The dynamic provider: what the engine calls.
-export const check = p.check;
-export const diff = p.diff;
-export const create = p.create;
-export const read = p.read;
-export const update = p.update;
+export const { check, diff, create, read, update } = p;
 const remove = p.delete;
 export { remove as delete };
