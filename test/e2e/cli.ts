@@ -170,14 +170,11 @@ export function changeSummary(text: string): Record<string, number> {
 
 /**
  * A fresh directory for one test's project, outside the checkout (so that node_modules resolution from the
- * project can never reach the repo's own packages); removed when the test process exits.
+ * project can never reach the repo's own packages); removed when the e2e run ends (test/e2e/teardown.js).
  */
 export function projectDir(name: string): string {
   const dir = path.join(PROJECTS, `${name}-${crypto.randomBytes(3).toString("hex")}`);
   fs.mkdirSync(PROJECTS, { recursive: true });
-  made.push(dir);
   return dir;
 }
 const PROJECTS = path.join(os.tmpdir(), "povs-e2e-projects");
-const made: string[] = [];
-process.on("exit", () => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
