@@ -162,7 +162,7 @@ export function changeSummary(text: string): Record<string, number> {
   const block = text.slice(text.lastIndexOf("Resources:"));
   const out: Record<string, number> = {};
   const words: Record<string, string> = { create: "create", update: "update", delete: "delete", replace: "replace", "create replacement": "create-replacement", "delete original": "delete-replacement" };
-  for (const m of block.matchAll(/^\s*[-+~]*\+?-?\s*(\d+) to (create replacement|delete original|create|update|delete|replace)\b/gm)) out[words[m[2]]] = Number(m[1]);
+  for (const m of block.matchAll(/^\s*[-+~]*\s*(\d+) to (create replacement|delete original|create|update|delete|replace)\b/gm)) out[words[m[2]]] = Number(m[1]);
   const same = /(\d+) unchanged/.exec(block);
   if (same) out.same = Number(same[1]);
   return out;

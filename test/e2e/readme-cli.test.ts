@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
 import { REPO_ROOT, inventory, onHost } from "../helpers/lab";
 import { eventually, pings, tcpWorks } from "../helpers/packets";
 import { NODE24, nodeBin } from "./cli";
