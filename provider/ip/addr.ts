@@ -1,26 +1,13 @@
 import * as net from "node:net";
+import { canonicalCidr, canonicalIp } from "../shared/values";
 
 /**
  * Address text in the form the kernel reports it, so that declared and live values compare equal
  * (`2001:DB8:0::1/64` is declared, `2001:db8::1/64` comes back from `ip -j addr`).
  */
 
-/** RFC 5952 text of an IPv6 address (the WHATWG URL parser implements exactly that); IPv4 unchanged. */
-export function canonicalIp(ip: string): string {
-  if (net.isIPv6(ip) && !ip.includes("%")) {
-    try {
-      return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-    } catch {
-      return ip.toLowerCase();
-    }
-  }
-  return ip;
-}
-
-export function canonicalCidr(cidr: string): string {
-  const i = cidr.lastIndexOf("/");
-  return i < 0 ? canonicalIp(cidr) : `${canonicalIp(cidr.slice(0, i))}/${Number(cidr.slice(i + 1))}`;
-}
+/** One rule for the whole provider: RFC 5952 IPv6 text, IPv4 unchanged (shared/values.ts). */
+export { canonicalCidr, canonicalIp };
 
 /** Canonical, deduplicated, sorted: the form both the schema and read() produce. */
 export function canonicalCidrs(cidrs: readonly string[] | undefined): string[] | undefined {

@@ -142,7 +142,7 @@ export function parseRuleArgs(args: readonly string[]): Partial<NatSpec> & { unk
       neg = true;
       continue;
     }
-    if (a in matchField && hasValue) out[matchField[a]] = (neg ? "!" : "") + args[++i];
+    if (Object.hasOwn(matchField, a) && hasValue) out[matchField[a]] = (neg ? "!" : "") + args[++i];
     else if (a === "-p" && hasValue) out.protocol = args[++i] as NatSpec["protocol"];
     else if (a === "-m" && (args[i + 1] === out.protocol || args[i + 1] === "comment")) i++; // implied by -p / --comment
     else if (a === "--dport" && hasValue) out.destinationPort = Number(args[++i]);

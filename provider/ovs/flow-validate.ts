@@ -1,6 +1,7 @@
 import { FLOW_FLAGS, FLOW_KEYS, VOLATILE } from "./flow-model";
 import { bracketProblem, isCommaOrBlank, parseActions, parseMatch, splitTopLevel } from "./flow-parse";
 import { matchText } from "./flow-format";
+import { SHORTHANDS, canonicalField, fieldProblem } from "./flow-fields";
 
 /**
  * Checks of a FlowEntry's `match` and `actions` text (schema/flow.ts), so that check() rejects what is not
@@ -42,12 +43,29 @@ export function matchProblems(s: string): string[] {
   if (chars.length) return chars;
   if (s.length > 4096) return ["must be at most 4096 characters"];
   const out: string[] = [];
+  const seen = new Set<string>();
+  let protocols = 0;
   for (const t of splitTopLevel(s, isCommaOrBlank).filter((x) => x !== "")) {
     const key = t.split("=")[0];
     if (!MATCH_TOKEN.test(t)) out.push(`"${t}" is not a field or field=value`);
     else if (key in OWN_PROPERTY) out.push(`must not set ${key}: ${OWN_PROPERTY[key]}`);
     else if (FLOW_FLAGS.has(key) || FLOW_KEYS.has(key) || VOLATILE.has(key)) out.push(`must not set ${key}: it is not a match field`);
+    else {
+      const f = parseMatch(t)[0];
+      const problem = fieldProblem(f);
+      if (problem) out.push(problem);
+      else {
+        // ovs-ofctl keeps only the last of a repeated field (and of two protocols), silently.
+        const c = canonicalField(f);
+        if (SHORTHANDS.has(c.key) && ++protocols > 1) out.push(`"${t}": a second protocol (OVS would keep only the last); write one of ip, tcp, arp, ...`);
+        else if (seen.has(c.key)) out.push(`"${t}": ${c.key} is set twice (OVS would keep only the last)`);
+        seen.add(c.key);
+      }
+    }
   }
+  // ovs-ofctl ends the match at the first "action" it meets, even inside a field name (`ip,action_x=1` is
+  // installed as `ip`, and the strict delete of the declared text then fails for ever).
+  if (/action/i.test(s) && !out.some((p) => /actions property/.test(p))) out.push('must not contain "action" anywhere (ovs-ofctl would end the match there): put actions in the actions property');
   return out;
 }
 
@@ -69,7 +87,11 @@ export function actionsProblems(s: string): string[] {
   return out;
 }
 
-/** Match tokens separated by single commas: the spelling FlowEntry keeps in its inputs and writes. */
+/**
+ * The spelling FlowEntry keeps in its inputs and writes: single commas, OVS's names for aliased fields
+ * (tcp_dst -> tp_dst, eth_src -> dl_src, a /32 prefix dropped), as dump-flows prints them.
+ */
 export function normalizeMatchInput(s: string): string {
-  return matchText(parseMatch(s));
+  // The order stays as written (OVS prints the protocol first): existing state keeps its spelling.
+  return matchText(parseMatch(s).map(canonicalField));
 }

@@ -30,9 +30,8 @@ export function optional(cell: Cell | undefined): Atom | undefined {
 export function mapOf(cell: Cell | undefined): Record<string, string> {
   if (cell === undefined) return {};
   if (!Array.isArray(cell) || cell[0] !== "map") throw new Error(`expected an OVSDB map, got ${JSON.stringify(cell)}`);
-  const out: Record<string, string> = {};
-  for (const [k, v] of cell[1] as [unknown, unknown][]) out[String(decodeAtom(k))] = String(decodeAtom(v));
-  return out;
+  // fromEntries defines own properties: a "__proto__" key on the host stays a key instead of replacing the prototype.
+  return Object.fromEntries((cell[1] as [unknown, unknown][]).map(([k, v]) => [String(decodeAtom(k)), String(decodeAtom(v))]));
 }
 
 export function atom(cell: Cell | undefined): Atom | undefined {

@@ -1,4 +1,5 @@
 import { OWNER_KEY } from "../shared/ownership";
+import { droppedOwnKeys, pickOwn } from "../shared/values";
 import type { InterfaceRow, OvsState, PortRow } from "./ovsdb";
 import { mapEntries, noWait, ovsString, removeKeys, setValue, vsctl } from "./vsctl";
 
@@ -59,8 +60,9 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     mayExist ? ["--may-exist", "add-port", want.bridge, p] : ["add-port", want.bridge, p],
     ["set", "Port", p, ...portSettings],
     ifaceSettings.length > 0 && ["set", "Interface", p, ...ifaceSettings],
-    removeKeys("Port", p, "external_ids", Object.keys(old?.externalIds ?? {}).filter((k) => !(k in (want.externalIds ?? {})))),
-    removeKeys("Interface", p, "options", Object.keys(old?.options ?? {}).filter((k) => !(k in (want.options ?? {})))),
+    // Own keys only: `k in {}` is true for "constructor", so such a key would never be removed.
+    removeKeys("Port", p, "external_ids", droppedOwnKeys(old?.externalIds, want.externalIds)),
+    removeKeys("Interface", p, "options", droppedOwnKeys(old?.options, want.options)),
     unprotect || undefined,
     ...clearPort,
     ...clearIface,
@@ -97,12 +99,8 @@ export function findPort(state: OvsState, name: string): LivePort | undefined {
 /** The host's view of the fields `declared` manages (undeclared fields stay undefined: never invented drift). */
 export function livePortSpec(live: LivePort, declared: PortSpec): PortSpec {
   const { port, iface } = live;
-  const pick = (m: Record<string, string>, d?: Record<string, string>) => {
-    if (!d) return undefined;
-    const out: Record<string, string> = {};
-    for (const k of Object.keys(d)) if (k in m) out[k] = m[k];
-    return out;
-  };
+  // Own keys only: an inherited lookup would report Object's "constructor" function as the host's value.
+  const pick = pickOwn;
   return {
     bridge: live.bridge,
     name: port.name,

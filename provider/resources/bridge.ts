@@ -7,12 +7,12 @@ import {
   assertOwnable,
   createOrAdopt,
   compact,
-  droppedKeys,
   kindModule,
-  pickDeclared,
   readResult,
   write,
 } from "./framework";
+// Own-property map helpers: framework.ts droppedKeys/pickDeclared use `k in obj`, which finds "constructor" on every object.
+import { droppedOwnKeys, pickOwn } from "../shared/values";
 
 /** OvsBridge: an OVS bridge and its settings. This module's exports are the dynamic provider. */
 
@@ -56,8 +56,8 @@ export function bridgeConvergeArgv(want: BridgeInputs, old?: BridgeInputs, mayEx
   return vsctl(
     mayExist ? ["--may-exist", "add-br", b] : ["add-br", b],
     ["set", "Bridge", b, ...settings],
-    removeKeys("Bridge", b, "external_ids", droppedKeys(old?.externalIds, want.externalIds)),
-    removeKeys("Bridge", b, "other_config", droppedKeys(old?.otherConfig, want.otherConfig)),
+    removeKeys("Bridge", b, "external_ids", droppedOwnKeys(old?.externalIds, want.externalIds)),
+    removeKeys("Bridge", b, "other_config", droppedOwnKeys(old?.otherConfig, want.otherConfig)),
     ...cleared.map((c) => c || undefined),
     controllers || undefined,
   );
@@ -73,8 +73,8 @@ export function liveInputs(row: BridgeRow, declared: BridgeInputs): BridgeInputs
     stpEnable: declared.stpEnable === undefined ? undefined : row.stpEnable,
     rstpEnable: declared.rstpEnable === undefined ? undefined : row.rstpEnable,
     mcastSnoopingEnable: declared.mcastSnoopingEnable === undefined ? undefined : row.mcastSnoopingEnable,
-    externalIds: pickDeclared(row.externalIds, declared.externalIds),
-    otherConfig: pickDeclared(row.otherConfig, declared.otherConfig),
+    externalIds: pickOwn(row.externalIds, declared.externalIds),
+    otherConfig: pickOwn(row.otherConfig, declared.otherConfig),
     controllers: declared.controllers === undefined ? undefined : row.controllers,
   };
 }

@@ -5,6 +5,7 @@ import type { SshHost } from "../transport/pool";
 import { RemoteCommandError } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
 import { assertOwnable, compact, kindModule, readResult } from "./framework";
+import { pickOwn } from "../shared/values";
 
 /**
  * DockerContainer: a container on the host's docker daemon, over the same SSH connection. Images are local
@@ -25,8 +26,7 @@ async function inspect(host: SshHost, name: string): Promise<InspectedContainer 
 }
 
 function liveInputs(c: InspectedContainer, declared: ContainerInputs): ContainerInputs {
-  const pick = (m: Record<string, string>, d?: Record<string, string>) =>
-    d ? Object.fromEntries(Object.keys(d).filter((k) => k in m).map((k) => [k, m[k]])) : undefined;
+  const pick = pickOwn; // own keys only: `"constructor" in m` is true for every object
   return compact({
     ...declared,
     image: c.image,

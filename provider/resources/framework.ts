@@ -17,12 +17,8 @@ import type { RemoteCommand } from "../transport/command";
 export { UNKNOWN, OWNER_KEY, baseInputs } from "../schema/base";
 import { UNKNOWN } from "../schema/base";
 
-export function containsUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(containsUnknown);
-  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
-  return false;
-}
+export { containsUnknown, nestingDepth, MAX_INPUT_DEPTH } from "../schema/unknowns";
+import { containsUnknown, nestingDepth, MAX_INPUT_DEPTH } from "../schema/unknowns";
 
 function valueAt(obj: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = obj;
@@ -45,6 +41,9 @@ function strip(news: Record<string, unknown>): Record<string, unknown> {
  */
 export function checkInputs<S extends z.ZodType>(schema: S, news: Record<string, unknown>): dynamic.CheckResult {
   const input = strip(news);
+  // Schema parsing and the unknown search recurse: too deep an input is refused before either runs.
+  const tooDeep = Object.keys(input).filter((k) => nestingDepth(input[k]) > MAX_INPUT_DEPTH);
+  if (tooDeep.length) return { inputs: news, failures: tooDeep.map((property) => ({ property, reason: `must not nest deeper than ${MAX_INPUT_DEPTH} levels` })) };
   const r = schema.safeParse(input);
   const failures: dynamic.CheckFailure[] = [];
   if (!r.success) {

@@ -1,15 +1,20 @@
 import { z } from "zod";
 import { bridgeName, ovsMap } from "./common";
 import { baseInputs, OWNER_KEY } from "./base";
+import { canonicalControllerTarget, controllerTargetProblem } from "../shared/values";
 
 const protocol = z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"]);
 
-/** OpenFlow controller targets as ovs-vsctl set-controller takes them. */
+/** OpenFlow controller targets as ovs-vsctl set-controller takes them (rule and why: shared/values.ts). */
 const controllerTarget = z
   .string()
-  .regex(/^(tcp|ssl|ptcp|pssl):[0-9a-fA-F.:\[\]]*(:\d{1,5})?$|^(unix|punix):\/[A-Za-z0-9_./-]+$/, "must be an OpenFlow target like tcp:198.18.0.1:6653");
+  .superRefine((s, ctx) => {
+    const p = controllerTargetProblem(s);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  })
+  .transform(canonicalControllerTarget);
 
-const noOwnerKey = (m: Record<string, string> | undefined) => !m || !(OWNER_KEY in m);
+const noOwnerKey = (m: Record<string, string> | undefined) => !m || !Object.hasOwn(m, OWNER_KEY);
 
 export const bridgeSchema = z
   .object({
@@ -28,6 +33,7 @@ export const bridgeSchema = z
     otherConfig: ovsMap.optional(),
     controllers: z
       .array(controllerTarget)
+      .max(64, "at most 64 controllers")
       .optional()
       .transform((c) => (c ? [...new Set(c)].sort() : c)),
   })

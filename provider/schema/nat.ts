@@ -18,7 +18,8 @@ function splitNegation(s: string): { neg: boolean; value: string } {
 const addressMatch = z
   .string()
   .refine((s) => {
-    const m = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(splitNegation(s).value);
+    // Decimal without leading zeros: iptables reads numbers with strtoul base 0 (010 is 8, 08 an error).
+    const m = /^([^/]+)(?:\/(0|[1-9]\d?))?$/.exec(splitNegation(s).value);
     return !!m && net.isIPv4(m[1]) && (m[2] === undefined || Number(m[2]) <= 32);
   }, 'must be an IPv4 address or network, optionally negated with "!" (e.g. "!198.18.160.0/20")')
   .transform((s) => {
@@ -39,7 +40,8 @@ const interfaceMatch = z
 
 /** SNAT/DNAT targets: IPv4 address or range, optional port or port range (ports need protocol tcp or udp). */
 const natTo = z.string().refine((s) => {
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?:-(\d+\.\d+\.\d+\.\d+))?(?::(\d{1,5})(?:-(\d{1,5}))?)?$/.exec(s);
+  // Ports without leading zeros, for the same reason as prefix lengths above (iptables would read 010 as 8).
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?:-(\d+\.\d+\.\d+\.\d+))?(?::([1-9]\d{0,4})(?:-([1-9]\d{0,4}))?)?$/.exec(s);
   if (!m || !net.isIPv4(m[1]) || (m[2] !== undefined && !net.isIPv4(m[2]))) return false;
   return [m[3], m[4]].every((p) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535));
 }, "must be ADDRESS[-ADDRESS][:PORT[-PORT]] with IPv4 addresses, e.g. 198.19.0.11 or 198.18.41.2:8080");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { baseInputs, OWNER_KEY } from "./base";
 import { bridgeName, cidr, ifName, mac, mtu, netnsName, ovsMap, vlanId } from "./common";
 
-const noOwnerKey = (m: Record<string, string> | undefined) => !m || !(OWNER_KEY in m);
+const noOwnerKey = (m: Record<string, string> | undefined) => !m || !Object.hasOwn(m, OWNER_KEY);
 export const portExternalIds = ovsMap.optional().refine(noOwnerKey, `must not set ${OWNER_KEY}: pulumi-ovs manages it`);
 export const ofportRequest = z.number().int().min(1, "must be 1..65279").max(65279, "must be 1..65279");
 
@@ -28,7 +28,7 @@ export const portSchema = z
     addresses: z
       .array(cidr)
       .optional()
-      .transform((a) => (a ? [...new Set(a.map((x) => x.toLowerCase()))].sort() : a)),
+      .transform((a) => (a ? [...new Set(a)].sort() : a)), // each already canonical (schema/common.ts cidr)
     up: z.boolean().optional(),
     netns: netnsName.optional(),
   })
@@ -41,7 +41,7 @@ export const portSchema = z
         ctx.addIssue({ code: "custom", path: [k], message: 'only applies to type "internal" (the host side of other ports is not ours to configure)' });
       }
     }
-    if (v.options && "peer" in v.options) ctx.addIssue({ code: "custom", path: ["options"], message: "set the patch peer with `peer`, not options" });
+    if (v.options && Object.hasOwn(v.options, "peer")) ctx.addIssue({ code: "custom", path: ["options"], message: "set the patch peer with `peer`, not options" });
   });
 
 export type PortInputs = z.output<typeof portSchema>;

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import * as net from "node:net";
 import { baseInputs } from "./base";
 import { ifName, ipv4, netnsName } from "./common";
-import { ipv4Network } from "../ip/route";
+import { canonicalRouteDestination, routeDestinationProblem } from "../shared/values";
 
 /**
  * "default", an IPv4 network with prefix length (host bits clear, as the kernel demands), or a bare address
@@ -11,17 +10,10 @@ import { ipv4Network } from "../ip/route";
 export const routeDestination = z
   .string()
   .superRefine((s, ctx) => {
-    if (s === "default") return;
-    const m = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(s);
-    const len = m?.[2] === undefined ? 32 : Number(m[2]);
-    if (!m || !net.isIPv4(m[1]) || len > 32) {
-      ctx.addIssue({ code: "custom", message: 'must be "default", an IPv4 network like 198.18.42.0/24, or an IPv4 address' });
-      return;
-    }
-    const netw = ipv4Network(m[1], len);
-    if (netw !== m[1]) ctx.addIssue({ code: "custom", message: `has host bits set: did you mean ${netw}/${len}?` });
+    const p = routeDestinationProblem(s);
+    if (p) ctx.addIssue({ code: "custom", message: p });
   })
-  .transform((s) => (s === "default" || s === "0.0.0.0/0" ? "default" : s.includes("/") ? s : `${s}/32`));
+  .transform(canonicalRouteDestination);
 
 /**
  * Route: one IPv4 route in the main table of the host or of a named namespace, marked as ours by its

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { baseInputs } from "./base";
-import { bridgeName, ifName, ipAddress, ovsMap } from "./common";
+import { bridgeName, ifName, ovsMap, ruled } from "./common";
 import { ofportRequest, portExternalIds } from "./port";
+import { canonicalIp, ipProblem, pickOwn } from "../shared/values";
 
 export type TunnelType = "vxlan" | "gre";
 
@@ -11,14 +12,36 @@ function keyOf(type: TunnelType) {
   return z.union([z.number().int().min(0).max(max, `must be 0..${max}`), z.literal("flow")]);
 }
 
+/**
+ * An address (canonical, no %scope) or "flow". One rule rather than a zod union, whose failure reads only
+ * "Invalid input" and hides the reason.
+ */
+const ipOrFlow = ruled((s) => {
+  if (s === "flow") return undefined;
+  const p = ipProblem(s);
+  return p === "must be an IPv4 or IPv6 address" ? `${p}, or "flow"` : p;
+}).transform((s) => (s === "flow" ? s : canonicalIp(s)));
+
+/** The typed fields and the Interface option each one sets. */
+export const TYPED_OPTIONS = [
+  ["remoteIp", "remote_ip"],
+  ["localIp", "local_ip"],
+  ["key", "key"],
+  ["inKey", "in_key"],
+  ["outKey", "out_key"],
+  ["dstPort", "dst_port"],
+  ["tos", "tos"],
+  ["ttl", "ttl"],
+] as const;
+
 export function tunnelSchema(type: TunnelType) {
   return z
     .object({
       ...baseInputs,
       bridge: bridgeName,
       name: ifName,
-      remoteIp: z.union([ipAddress, z.literal("flow")]),
-      localIp: z.union([ipAddress, z.literal("flow")]).optional(),
+      remoteIp: ipOrFlow,
+      localIp: ipOrFlow.optional(),
       key: keyOf(type).optional(),
       inKey: keyOf(type).optional(),
       outKey: keyOf(type).optional(),
@@ -29,13 +52,20 @@ export function tunnelSchema(type: TunnelType) {
       /** Split horizon: no normal-mode forwarding between protected ports (a full mesh needs it to avoid loops). */
       protected: z.boolean().optional(),
       externalIds: portExternalIds,
-      /** Further interface options (e.g. csum, df_default); the typed fields above win. */
+      /** Further interface options (e.g. csum, df_default); never one a typed field above sets (TYPED_OPTIONS). */
       options: ovsMap.optional(),
     })
     .strict()
     .superRefine((v, ctx) => {
       if (v.key !== undefined && (v.inKey !== undefined || v.outKey !== undefined)) {
         ctx.addIssue({ code: "custom", path: ["key"], message: "set either key, or inKey/outKey, not both" });
+      }
+      // One OVS option, one source: the typed value wins on the host, so the option as declared would mean
+      // nothing and show as drift on every refresh.
+      for (const [field, option] of TYPED_OPTIONS) {
+        if (v.options && Object.hasOwn(v.options, option)) {
+          ctx.addIssue({ code: "custom", path: ["options", option], message: `options.${option} sets the same OVS option as ${field}: set ${field} instead` });
+        }
       }
     });
 }
@@ -62,7 +92,7 @@ export function tunnelOptions(t: TunnelInputs): Record<string, string> {
 export function tunnelFromOptions(declared: TunnelInputs, live: Record<string, string>): Partial<TunnelInputs> {
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
   const typed = {
-    remoteIp: live.remote_ip ?? "",
+    remoteIp: Object.hasOwn(live, "remote_ip") ? live.remote_ip : "",
     localIp: declared.localIp === undefined ? undefined : live.local_ip,
     key: declared.key === undefined ? undefined : num(live.key),
     inKey: declared.inKey === undefined ? undefined : num(live.in_key),
@@ -71,8 +101,5 @@ export function tunnelFromOptions(declared: TunnelInputs, live: Record<string, s
     tos: declared.tos === undefined ? undefined : num(live.tos),
     ttl: declared.ttl === undefined ? undefined : num(live.ttl),
   } as Partial<TunnelInputs>;
-  const extra = declared.options
-    ? Object.fromEntries(Object.keys(declared.options).filter((k) => k in live).map((k) => [k, live[k]]))
-    : undefined;
-  return { ...typed, options: extra };
+  return { ...typed, options: pickOwn(live, declared.options) };
 }

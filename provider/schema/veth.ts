@@ -1,25 +1,19 @@
 import { z } from "zod";
 import { cidr, ifName, ipAddress, mac, mtu, netnsName } from "./common";
 import { baseInputs, UNKNOWN } from "./base";
-import { canonicalCidrs, canonicalIp, inSubnet, ipFamily } from "../ip/addr";
+import { canonicalCidrs, inSubnet, ipFamily } from "../ip/addr";
 
-/** A unicast MAC other than all zeros: the kernel refuses the others for a veth. */
-const unicastMac = mac.refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "must be a unicast MAC (the first octet must be even)")
-  .refine((m) => m !== "00:00:00:00:00:00", "must not be all zeros");
+/** The shared MAC rule (unicast, not all zeros: the kernel refuses the others for a veth), as OvsPort uses it. */
+const unicastMac = mac;
 
-/** Scope ids (fe80::1%eth0) would name an interface of the provider's choosing, not the user's. */
-const noScope = (s: string) => !s.includes("%");
-
+/** cidr and ipAddress refuse %scope ids (fe80::1%eth0 would name an interface of the provider's choosing). */
 const addresses = z
-  .array(cidr.refine(noScope, "must not carry a %scope"))
+  .array(cidr)
   .max(256, "at most 256 addresses")
   .optional()
   .transform(canonicalCidrs);
 
-const gateway = ipAddress
-  .refine(noScope, "must not carry a %scope")
-  .optional()
-  .transform((g) => (g === undefined ? g : canonicalIp(g)));
+const gateway = ipAddress.optional();
 
 /**
  * VethPair: a veth pair whose ends each live in the host or in a named namespace (NetNamespace.name). Fields
