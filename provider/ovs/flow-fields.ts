@@ -20,6 +20,11 @@ export const CANONICAL_NAME: Record<string, string> = {
   nsp: "nsh_spi", nsi: "nsh_si", nshc1: "nsh_c1", nshc2: "nsh_c2", nshc3: "nsh_c3", nshc4: "nsh_c4",
 };
 
+/** The name OVS prints a field under (own properties only: "constructor" is no field). */
+function canonicalName(key: string): string {
+  return Object.hasOwn(CANONICAL_NAME, key) ? CANONICAL_NAME[key] : key;
+}
+
 const NAMES = [
   "conj_id", "tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags",
   "tun_erspan_ver", "tun_erspan_idx", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype", "tun_flags",
@@ -83,7 +88,7 @@ export function valueProblem(key: string, value: string): string | undefined {
     if (!/^0x[0-9a-f]{4}$/.test(value)) return `${key}=${value}: write the EtherType as 0x and four lowercase hex digits (e.g. 0x88cc)`;
   } else if (key === "nw_proto") {
     if (!DECIMAL.test(value) || Number(value) > 255) return `${key}=${value}: must be an IP protocol number 0..255`;
-    if (value in PROTO_SHORTHAND) return `${key}=${value}: OVS prints this as "${PROTO_SHORTHAND[value]}"; write that (or tcp6/udp6/sctp6 for IPv6)`;
+    if (Object.hasOwn(PROTO_SHORTHAND, value)) return `${key}=${value}: OVS prints this as "${PROTO_SHORTHAND[value]}"; write that (or tcp6/udp6/sctp6 for IPv6)`;
   } else if (key === "ip_dscp") {
     return `ip_dscp=${value}: OVS prints it as nw_tos=4*DSCP; write nw_tos (a multiple of 4 in 0..252)`;
   } else if (key === "nw_tos") {
@@ -99,13 +104,13 @@ export function fieldProblem(f: MatchField): string | undefined {
   const { key, value } = f;
   if (value === undefined) {
     if (SHORTHANDS.has(key)) return undefined;
-    if (isMatchField(key) || key in REWRITTEN) return `"${key}" needs a value: a bare field matches every packet`;
+    if (isMatchField(key) || Object.hasOwn(REWRITTEN, key)) return `"${key}" needs a value: a bare field matches every packet`;
     return `"${key}" is not a protocol (${[...SHORTHANDS].join(", ")})`;
   }
   if (SHORTHANDS.has(key)) return `"${key}" takes no value`;
-  if (key in REWRITTEN) return `${key}: ${REWRITTEN[key]}`;
+  if (Object.hasOwn(REWRITTEN, key)) return `${key}: ${REWRITTEN[key]}`;
   if (!isMatchField(key)) return `"${key}" is not an OpenFlow match field (see ovs-fields(7))`;
-  return valueProblem(CANONICAL_NAME[key] ?? key, value);
+  return valueProblem(canonicalName(key), value);
 }
 
 /** Flag names of the flag fields, in bit order (the order OVS prints them in). */
@@ -120,9 +125,9 @@ const FLAG_ORDER: Record<string, string[]> = {
  * as `ip`; dump-flows is compared through normalizedMatch, not through this text).
  */
 export function canonicalField(f: MatchField): MatchField {
-  const key = CANONICAL_NAME[f.key] ?? f.key;
+  const key = canonicalName(f.key);
   if (f.value === undefined) return { key };
-  const order = FLAG_ORDER[key];
+  const order = Object.hasOwn(FLAG_ORDER, key) ? FLAG_ORDER[key] : undefined;
   // OVS prints `+flag-flag` lists in bit order (ct_state=+trk+est is printed +est+trk).
   if (order && /^([+-][a-z]+)+$/.test(f.value) && f.value.match(/[a-z]+/g)!.every((x) => order.includes(x))) {
     const flags = f.value.match(/[+-][a-z]+/g)!;

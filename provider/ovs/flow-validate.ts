@@ -48,7 +48,7 @@ export function matchProblems(s: string): string[] {
   for (const t of splitTopLevel(s, isCommaOrBlank).filter((x) => x !== "")) {
     const key = t.split("=")[0];
     if (!MATCH_TOKEN.test(t)) out.push(`"${t}" is not a field or field=value`);
-    else if (key in OWN_PROPERTY) out.push(`must not set ${key}: ${OWN_PROPERTY[key]}`);
+    else if (Object.hasOwn(OWN_PROPERTY, key)) out.push(`must not set ${key}: ${OWN_PROPERTY[key]}`);
     else if (FLOW_FLAGS.has(key) || FLOW_KEYS.has(key) || VOLATILE.has(key)) out.push(`must not set ${key}: it is not a match field`);
     else {
       const f = parseMatch(t)[0];

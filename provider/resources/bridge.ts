@@ -11,7 +11,6 @@ import {
   readResult,
   write,
 } from "./framework";
-// Own-property map helpers: framework.ts droppedKeys/pickDeclared use `k in obj`, which finds "constructor" on every object.
 import { droppedOwnKeys, pickOwn } from "../shared/values";
 
 /** OvsBridge: an OVS bridge and its settings. This module's exports are the dynamic provider. */

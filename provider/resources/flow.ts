@@ -223,12 +223,16 @@ const p = kindModule({
     // step, restores a flow deleted by hand, and puts our cookie back on one re-added by hand.
     return { outs: outputs(want, await writeFlow(host, versions, want, match)) };
   },
-  async delete({ host, old }) {
+  async delete({ host, old, props }) {
     const bridge = await bridgeRow(host, old.bridge);
     if (!bridge) return; // gone with its bridge
-    // Strict, and only with our cookie: never another owner's flow, nor the flow of our own replacement.
+    // Strict, and only with our cookie: never another owner's flow, nor the flow of our own replacement. The
+    // match is the one dump-flows printed back: a match accepted by an earlier, laxer check may read otherwise
+    // on the host (`ip,action_x=1` was installed as `ip`), and only the printed text finds the flow.
+    const stored = (props as { normalizedMatch?: unknown }).normalizedMatch;
+    const match = typeof stored === "string" ? stored : old.match;
     try {
-      await mutate(host, delFlowStrictCommand(old.bridge, ofVersions(bridge.protocols), cookieFor(old.owner), old.table, old.priority, old.match), { readBack: false });
+      await mutate(host, delFlowStrictCommand(old.bridge, ofVersions(bridge.protocols), cookieFor(old.owner), old.table, old.priority, match), { readBack: false });
     } catch (e) {
       // The bridge went away after the snapshot we looked at (flow writes keep it; the failed write made the
       // host's sections be read afresh): gone with its bridge too.

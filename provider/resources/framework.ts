@@ -72,13 +72,28 @@ export function checkInputs<S extends z.ZodType>(schema: S, news: Record<string,
 export function parseInputs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
   // Old outputs carry computed fields too; only the schema's own keys are inputs.
   const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  const input = shape ? Object.fromEntries(Object.entries(raw).filter(([k]) => k in shape)) : strip(raw);
+  const input = shape ? Object.fromEntries(Object.entries(raw).filter(([k]) => Object.prototype.hasOwnProperty.call(shape, k))) : strip(raw);
   const r = schema.safeParse(input);
   if (!r.success) {
     const reasons = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`invalid inputs: ${reasons}`);
   }
   return r.data;
+}
+
+/**
+ * Parse inputs kept in state by an earlier run. They were check()'s output then, so they already are in the
+ * output shape; when today's stricter rules refuse one of them, the stored values are used as they are, so
+ * that a stack written before a rule was tightened can still be refreshed and destroyed.
+ */
+export function parseStoredInputs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+  try {
+    return parseInputs(schema, raw);
+  } catch {
+    const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+    const own = (k: string) => (shape ? Object.prototype.hasOwnProperty.call(shape, k) : true);
+    return Object.fromEntries(Object.entries(raw).filter(([k]) => own(k))) as z.output<S>;
+  }
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -177,19 +192,6 @@ export function assertOwnable(kind: string, name: string, existingOwner: string 
   );
 }
 
-/** Keys of a map input that were declared before but are not any more (to remove from the host). */
-export function droppedKeys(olds: Record<string, string> | undefined, news: Record<string, string> | undefined): string[] {
-  return Object.keys(olds ?? {}).filter((k) => !(k in (news ?? {})));
-}
-
-/** Only the keys of `live` that the program declares (so refresh never reports foreign keys as drift). */
-export function pickDeclared(live: Record<string, string>, declared: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!declared) return undefined;
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(declared)) if (k in live) out[k] = live[k];
-  return out;
-}
-
 /** Drop undefined members (recursively): the engine's wire format has no "undefined". */
 export function compact<T>(v: T): T {
   if (Array.isArray(v)) return v.map(compact) as T;
@@ -276,16 +278,16 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
       return run(want, (c) => spec.create({ ...c, want }));
     },
     async read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-      const declared = parseInputs(schema, props);
+      const declared = parseStoredInputs(schema, props);
       return run(declared, (c) => spec.read({ ...c, id, props, declared }));
     },
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-      const old = (spec.parseOld ? parseInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
+      const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
       return run(want, (c) => spec.update({ ...c, want, old }));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
-      const old = parseInputs(schema, props);
+      const old = parseStoredInputs(schema, props);
       await run(old, (c) => spec.delete({ ...c, props, old }));
     },
   };

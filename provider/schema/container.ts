@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { baseInputs, OWNER_KEY } from "./base";
-import { containerRef } from "./common";
+import { containerRef, ruled, stringMap } from "./common";
+import { mapKeyProblem, mapValueProblem } from "../shared/values";
 import { canonicalCapability } from "../docker/docker";
 
 /** Image references: [registry/]repo[:tag][@digest] — letters, digits and . _ - / : @ only. */
@@ -10,15 +11,8 @@ const imageRef = z
   .max(255)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/, "must be an image reference like pulumi-ovs/busybox:latest");
 
-/** C0 and C1 controls and DEL: a terminal or docker's own parsing may act on them. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** A lone UTF-16 surrogate has no UTF-8 form: it would reach the host as U+FFFD, not as written. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const noControl = z
-  .string()
-  .max(4096)
-  .refine((s) => !CONTROL.test(s), "must not contain control characters (U+0000-U+001F, U+007F-U+009F)")
-  .refine((s) => !LONE_SURROGATE.test(s), "must not contain a lone UTF-16 surrogate");
+/** Free text (command words): the shared text rule (no C0/C1 controls, no lone surrogates), bounded. */
+const noControl = ruled(mapValueProblem);
 
 /**
  * `docker run` travels as ONE argument (the remote shell's `-c` string), and Linux refuses any argument over
@@ -28,8 +22,9 @@ const noControl = z
 const ARGV_BUDGET = 16 * 1024;
 const shellBytes = (words: string[]) => words.reduce((n, w) => n + Buffer.byteLength(w) + 3 * (w.split("'").length - 1) + 3, 0);
 const budget = `must be at most ${ARGV_BUDGET / 1024} KiB in all (docker run takes it on one command line, and Linux limits that to 128 KiB)`;
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
-const labelKey = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]*$/, "must be a label key like com.example.role");
+const envNameProblem = (k: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? mapKeyProblem(k) : "must be an environment variable name");
+const labelKeyProblem = (k: string) =>
+  k.length <= 128 && /^[A-Za-z0-9][A-Za-z0-9._\/-]*$/.test(k) ? mapKeyProblem(k) : "must be a label key like com.example.role";
 const capability = z.string().regex(/^(CAP_)?[A-Z_]{2,32}$/, "must be a capability like NET_ADMIN");
 
 export const containerSchema = z
@@ -38,15 +33,13 @@ export const containerSchema = z
     name: containerRef,
     image: imageRef,
     command: z.array(noControl).max(1024).optional().refine((c) => !c || shellBytes(c) <= ARGV_BUDGET, budget),
-    env: z
-      .record(envName, noControl)
+    env: stringMap(envNameProblem, noControl)
       .optional()
       .refine((e) => !e || shellBytes(Object.entries(e).map(([k, v]) => `--env ${k}=${v}`)) <= ARGV_BUDGET, budget),
-    labels: z
-      .record(labelKey, noControl)
+    labels: stringMap(labelKeyProblem, noControl)
       .optional()
       .refine((l) => !l || shellBytes(Object.entries(l).map(([k, v]) => `--label ${k}=${v}`)) <= ARGV_BUDGET, budget)
-      .refine((l) => !l || !(OWNER_KEY in l), `must not set ${OWNER_KEY}: pulumi-ovs manages it`),
+      .refine((l) => !l || !Object.hasOwn(l, OWNER_KEY), `must not set ${OWNER_KEY}: pulumi-ovs manages it`),
     restartPolicy: z
       .string()
       .regex(/^(no|always|unless-stopped|on-failure(:\d{1,4})?)$/, "must be no, always, unless-stopped or on-failure[:N]")

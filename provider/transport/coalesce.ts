@@ -1,4 +1,5 @@
 import type { CommandResult, RemoteCommand, ScriptJob } from "./command";
+import { MergeChunks } from "./merge-chunks";
 
 /**
  * Per-host coalescing. The engine calls the provider once per resource, many at a time; everything those
@@ -78,12 +79,13 @@ export function plan(subs: readonly Submission[], merge = true): Plan {
   // Per wave: groups by merge key / read key, in order of first appearance.
   const groups = Array.from({ length: waveCount }, () => new Map<string, Slot[]>());
   const order: (string | Slot)[][] = Array.from({ length: waveCount }, () => []);
+  const chunks = Array.from({ length: waveCount }, () => new MergeChunks());
   subs.forEach((s, sub) => {
     let w = 0;
     s.cmds.forEach((cmd, stage) => {
       const wave = cmd.afterAll ? waveCount - 1 : w++;
       const slot = { sub, stage };
-      const mk = merge && stage === 0 && cmd.merge ? `m${cmd.merge.rule.name}\0${cmd.merge.key}` : undefined;
+      const mk = merge && stage === 0 && cmd.merge ? chunks[wave].key(`m${cmd.merge.rule.name}\0${cmd.merge.key}`, cmd.argv) : undefined;
       const key = mk ?? readKey(cmd);
       if (key === undefined) return order[wave].push(slot);
       const g = groups[wave];

@@ -16,7 +16,7 @@ import { HOSTILE } from "../helpers/hostile";
 /**
  * FlowEntry's life cycle against a fake host that behaves like OVS where it matters: ADD replaces a flow with
  * the same table/priority/match, strict delete honours the cookie, dump-flows prints OVS's spelling
- * (dl_type=0x0800 -> ip, mod_dl_dst -> set_field), parse-flow refuses unknown keywords and actions.
+ * (dl_type=0x0800 -> ip, mod_dl_dst -> set_field), parse-flow refuses a bad ct_mark value and unknown actions.
  * Every command is recorded, so tests assert the exact argv.
  */
 class FakeOvs {
@@ -79,8 +79,8 @@ class FakeOvs {
     const [verb, bridge, spec] = rest;
     if (verb === "parse-flow") {
       const f = parseFlow(bridge);
-      const bad = f.match.find((m) => m.key === "bogus") ?? (f.actions.some((a) => a.startsWith("frobnicate")) ? { key: "frobnicate" } : undefined);
-      if (bad) return fail(bad.key === "bogus" ? "ovs-ofctl: unknown keyword bogus\n" : "ovs-ofctl: unknown action frobnicate\n");
+      const bad = f.match.find((m) => m.key === "ct_mark" && m.value === "zz") ?? (f.actions.some((a) => a.startsWith("frobnicate")) ? { key: "frobnicate" } : undefined);
+      if (bad) return fail(bad.key === "ct_mark" ? "ovs-ofctl: zz: bad syntax for ct_mark value\n" : "ovs-ofctl: unknown action frobnicate\n");
       const n = normalize(f);
       const table = n.table ? `table:${n.table} ` : "";
       const m = matchWithPriority(n);
@@ -301,7 +301,7 @@ describe("life cycle against a fake OVS", () => {
   });
 
   it("rejects on the host, before anything changes, naming the property", async () => {
-    await expect(new Managed(flow, { ...base, match: "ip,bogus=1" }).create()).rejects.toThrow(/match "ip,bogus=1" is not accepted by ovs-ofctl on the host: ovs-ofctl: unknown keyword bogus/);
+    await expect(new Managed(flow, { ...base, match: "ip,ct_mark=zz" }).create()).rejects.toThrow(/match "ip,ct_mark=zz" is not accepted by ovs-ofctl on the host: ovs-ofctl: zz: bad syntax for ct_mark value/);
     await expect(new Managed(flow, { ...base, actions: "frobnicate:3" }).create()).rejects.toThrow(/actions "frobnicate:3" is not accepted .*unknown action frobnicate[\s\S]*command: ovs-ofctl/);
     expect(fake.count(isVerb("add-flows"))).toBe(0);
   });
