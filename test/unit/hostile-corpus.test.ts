@@ -1,15 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { CONN, T, type Inputs, type Target } from "../helpers/targets";
 import type { ProviderModule } from "../helpers/provider";
-import * as bridge from "../../provider/resources/bridge";
-import * as port from "../../provider/resources/port";
-import * as vxlan from "../../provider/resources/vxlan";
-import * as gre from "../../provider/resources/gre";
-import * as netns from "../../provider/resources/netns";
-import * as veth from "../../provider/resources/veth";
-import * as flow from "../../provider/resources/flow";
-import * as container from "../../provider/resources/container";
 import * as sdk from "../../sdk/index";
 
 // Components run under mocks; their children's provider is never serialized here (that needs the packed dist).
@@ -26,8 +19,6 @@ jest.mock("@pulumi/pulumi/runtime/closure/serializeClosure", () => ({ serializeF
 
 jest.setTimeout(60_000);
 
-const CONN = { host: "198.18.0.11", port: 22, user: "povs", privateKey: "not-a-real-key" };
-const owner = (k: string) => `proj/stack/${k}/x`;
 
 /** Appended to a valid value: each turns it into something a shell or a CLI would read differently. */
 const INJECTIONS = [
@@ -62,50 +53,6 @@ const CONTROL = ["a\nb", "a\0b", "a\rb", "a\x1b[2Jb", "a\x7fb", "a\x01b"];
 /** Accepted by free-text inputs as data (never a command line: argv elements and JSON-quoted OVS atoms). */
 const METACHARS = ["$(touch /tmp/povs-x)", "`touch /tmp/povs-x`", "a;touch /tmp/povs-x", "a && b", "a | b", "it's", 'say "hi"', "-rf", "\u202eevil"];
 
-type Inputs = Record<string, unknown>;
-interface Target {
-  resource: string;
-  mod: ProviderModule;
-  base: Inputs;
-}
-
-const T = {
-  bridge: {
-    resource: "OvsBridge", mod: bridge,
-    base: { connection: CONN, owner: owner("OvsBridge"), name: "br0", datapathType: "netdev", failMode: "secure", protocols: ["OpenFlow13"], externalIds: { k: "v" }, otherConfig: { "hwaddr": "02:00:00:00:00:01" }, controllers: ["tcp:198.18.0.1:6653"] },
-  },
-  port: {
-    resource: "OvsPort", mod: port,
-    base: { connection: CONN, owner: owner("OvsPort"), bridge: "br0", name: "p0", type: "internal", tag: 100, vlanMode: "access", mac: "02:00:00:00:00:02", externalIds: { k: "v" }, options: { k: "v" }, addresses: ["198.18.1.2/24"], netns: "ns0" },
-  },
-  trunk: { resource: "OvsPort", mod: port, base: { connection: CONN, owner: owner("OvsPort"), bridge: "br0", name: "eth1", trunks: [100, 200], vlanMode: "trunk" } },
-  patch: { resource: "OvsPort", mod: port, base: { connection: CONN, owner: owner("OvsPort"), bridge: "br0", name: "pa0", type: "patch", peer: "pa1" } },
-  vxlan: {
-    resource: "VxlanTunnel", mod: vxlan,
-    base: { connection: CONN, owner: owner("VxlanTunnel"), bridge: "br0", name: "vx0", remoteIp: "198.19.0.12", localIp: "198.19.0.11", key: 100, dstPort: 4789, tos: "inherit", ttl: 64, options: { csum: "true" }, externalIds: { k: "v" } },
-  },
-  gre: {
-    resource: "GreTunnel", mod: gre,
-    base: { connection: CONN, owner: owner("GreTunnel"), bridge: "br0", name: "gre0", remoteIp: "198.19.0.12", inKey: 5, outKey: 6, ttl: "inherit", options: { csum: "true" } },
-  },
-  netns: { resource: "NetNamespace", mod: netns, base: { connection: CONN, owner: owner("NetNamespace"), name: "ns0" } },
-  ctrns: { resource: "NetNamespace", mod: netns, base: { connection: CONN, owner: owner("NetNamespace"), name: "ctr-ns0", container: "web" } },
-  veth: {
-    resource: "VethPair", mod: veth,
-    base: {
-      connection: CONN, owner: owner("VethPair"), name: "v0", namespace: "nsa", peerName: "eth0", peerNamespace: "nsb", mtu: 1400, mac: "02:00:00:00:00:03", peerMac: "02:00:00:00:00:04",
-      addresses: ["198.18.1.1/24"], peerAddresses: ["198.18.1.2/24"], gateway: "198.18.1.2", peerGateway: "198.18.1.1",
-    },
-  },
-  flow: { resource: "FlowEntry", mod: flow, base: { connection: CONN, owner: owner("FlowEntry"), bridge: "br0", table: 0, priority: 100, match: "ip,nw_dst=198.18.1.2", actions: "output:2", idleTimeout: 0 } },
-  container: {
-    resource: "DockerContainer", mod: container,
-    base: {
-      connection: CONN, owner: owner("DockerContainer"), name: "web", image: "pulumi-ovs/busybox:latest", command: ["sleep", "3600"], env: { A: "b" }, labels: { "com.example.role": "x" },
-      restartPolicy: "no", networkMode: "none", capAdd: ["NET_ADMIN"], hostname: "web",
-    },
-  },
-} satisfies Record<string, Target>;
 
 /** Where a hostile value goes: a property (dot path, `#key` = a map key, `.0` = a list element). */
 function place(base: Inputs, where: string, value: unknown): Inputs {
@@ -304,9 +251,8 @@ describe("free-text inputs refuse control characters and keep metacharacters as 
 
 // ---- components: their inputs, as they reach the resources they declare ----
 
-const MODULES: Record<string, ProviderModule> = {
-  OvsBridge: bridge, OvsPort: port, VxlanTunnel: vxlan, GreTunnel: gre, NetNamespace: netns, VethPair: veth, FlowEntry: flow, DockerContainer: container,
-};
+/** Each resource kind's module, from the targets (a kind with several shapes has one module). */
+const MODULES: Record<string, ProviderModule> = Object.fromEntries(Object.values(T).map((t) => [t.resource, t.mod]));
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Undo the mock monitor's secret wrapping, as the engine does before calling the provider. */
