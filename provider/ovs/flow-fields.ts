@@ -1,4 +1,5 @@
 import type { MatchField } from "./flow-model";
+import { canonicalFieldValue, fieldValueProblem, hasValueRule } from "./flow-values";
 
 /**
  * The OpenFlow match vocabulary of ovs-fields(7) (OVS 3.1), each name checked offline with
@@ -11,12 +12,15 @@ import type { MatchField } from "./flow-model";
 /** Protocol shorthands: the only words that stand alone in a match (OVS prints them first). */
 export const SHORTHANDS = new Set(["ip", "ipv6", "icmp", "icmp6", "tcp", "tcp6", "udp", "udp6", "sctp", "sctp6", "arp", "rarp", "mpls", "mplsm"]);
 
+/** EtherTypes dump-flows prints as a protocol word. */
+const ETHERTYPE_WORD: Record<string, string> = { "0x0800": "ip", "0x86dd": "ipv6", "0x0806": "arp", "0x8035": "rarp", "0x8847": "mpls", "0x8848": "mplsm" };
+
 /** Fields OVS prints under another name: we store the printed one, so what we keep is what dump-flows shows. */
 export const CANONICAL_NAME: Record<string, string> = {
   tcp_src: "tp_src", udp_src: "tp_src", sctp_src: "tp_src",
   tcp_dst: "tp_dst", udp_dst: "tp_dst", sctp_dst: "tp_dst",
   ip_src: "nw_src", ip_dst: "nw_dst", eth_src: "dl_src", eth_dst: "dl_dst", eth_type: "dl_type",
-  vlan_pcp: "dl_vlan_pcp", ip_ecn: "nw_ecn", ip_proto: "nw_proto", tunnel_id: "tun_id", in_port_oxm: "in_port",
+  vlan_pcp: "dl_vlan_pcp", ip_frag: "nw_frag", icmpv6_type: "icmp_type", icmpv6_code: "icmp_code", ip_ecn: "nw_ecn", ip_proto: "nw_proto", tunnel_id: "tun_id", in_port_oxm: "in_port",
   nsp: "nsh_spi", nsi: "nsh_si", nshc1: "nsh_c1", nshc2: "nsh_c2", nshc3: "nsh_c3", nshc4: "nsh_c4",
 };
 
@@ -73,8 +77,15 @@ function ipv4Problem(key: string, v: string): string | undefined {
   return undefined;
 }
 
+/** Flag names of the flag fields, in bit order (the order OVS prints them in). */
+const FLAG_ORDER: Record<string, string[]> = {
+  ct_state: ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"],
+  tcp_flags: ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"],
+};
+
 /** Why OVS would read `key=value` otherwise than written (undefined: it reads it as written). */
 export function valueProblem(key: string, value: string): string | undefined {
+  if (UNSUPPORTED.has(key)) return `"${key}" is not supported in FlowEntry matches (OVS drops it unless ct_state and ct_nw_proto allow it)`;
   if (IPV4_FIELDS.has(key)) return ipv4Problem(key, value);
   if (key === "dl_vlan") {
     // ovs-ofctl keeps only 12 bits: dl_vlan=4096 silently becomes dl_vlan=0.
@@ -95,9 +106,24 @@ export function valueProblem(key: string, value: string): string | undefined {
     if (!DECIMAL.test(value) || Number(value) > 255 || Number(value) % 4 !== 0) return `${key}=${value}: must be a multiple of 4 in 0..252 (the ECN bits are nw_ecn)`;
   } else if (/^(tp_src|tp_dst)$/.test(key)) {
     if (!DECIMAL.test(value) || Number(value) > 65535) return `${key}=${value}: must be a port number 0..65535 in decimal`;
-  }
+  } else if (Object.hasOwn(FLAG_ORDER, key)) {
+    const flags = /^([+-][a-z]+)+$/.test(value) ? value.match(/[a-z]+/g)! : undefined;
+    if (!flags || flags.some((x) => !FLAG_ORDER[key].includes(x)) || new Set(flags).size !== flags.length) {
+      return `${key}=${value}: write +flag/-flag from ${FLAG_ORDER[key].join(", ")}, each once`;
+    }
+  } else if (hasValueRule(key)) return fieldValueProblem(key, value);
+  else if (!OWN_RULES.has(key)) return `"${key}" is not supported in FlowEntry matches (pulumi-ovs cannot check how OVS prints it back)`;
   return undefined;
 }
+
+/**
+ * Connection-tracking tuple fields: OVS drops them unless ct_state and ct_nw_proto say what they need
+ * (`ip,ct_tp_src=5` is installed as `ip`), rules pulumi-ovs does not model.
+ */
+const UNSUPPORTED = new Set(["ct_nw_src", "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_nw_proto", "ct_tp_src", "ct_tp_dst"]);
+
+/** Fields whose values the branches above judge (besides those of flow-values.ts). */
+const OWN_RULES = new Set([...IPV4_FIELDS, "dl_vlan", "dl_vlan_pcp", "in_port", "dl_type", "nw_proto", "ip_dscp", "nw_tos", "tp_src", "tp_dst"]);
 
 /** Reasons one `key[=value]` token is not a match field OVS reads as written. */
 export function fieldProblem(f: MatchField): string | undefined {
@@ -113,20 +139,16 @@ export function fieldProblem(f: MatchField): string | undefined {
   return valueProblem(canonicalName(key), value);
 }
 
-/** Flag names of the flag fields, in bit order (the order OVS prints them in). */
-const FLAG_ORDER: Record<string, string[]> = {
-  ct_state: ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"],
-  tcp_flags: ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"],
-};
 
 /**
- * The field under the name dump-flows prints it with. Values stay as written: the checks above refuse the
- * spellings OVS reads otherwise, and the existing resource tests pin `dl_type=0x0800` as written (OVS prints it
- * as `ip`; dump-flows is compared through normalizedMatch, not through this text).
+ * The field as dump-flows prints it: OVS's name, a protocol word for an EtherType it has one for, flags in bit
+ * order, a /32 dropped, numbers in the base OVS prints them in (flow-values.ts). What check stores is this form.
  */
 export function canonicalField(f: MatchField): MatchField {
   const key = canonicalName(f.key);
   if (f.value === undefined) return { key };
+  // OVS prints an EtherType it has a protocol word for as that word.
+  if (key === "dl_type" && Object.hasOwn(ETHERTYPE_WORD, f.value)) return { key: ETHERTYPE_WORD[f.value] };
   const order = Object.hasOwn(FLAG_ORDER, key) ? FLAG_ORDER[key] : undefined;
   // OVS prints `+flag-flag` lists in bit order (ct_state=+trk+est is printed +est+trk).
   if (order && /^([+-][a-z]+)+$/.test(f.value) && f.value.match(/[a-z]+/g)!.every((x) => order.includes(x))) {
@@ -135,5 +157,5 @@ export function canonicalField(f: MatchField): MatchField {
   }
   // OVS prints a /32 prefix as the bare address.
   if (IPV4_FIELDS.has(key) && f.value.endsWith("/32")) return { key, value: f.value.slice(0, -3) };
-  return { key, value: f.value };
+  return { key, value: hasValueRule(key) && !fieldValueProblem(key, f.value) ? canonicalFieldValue(key, f.value) : f.value };
 }

@@ -2,6 +2,8 @@ import { FLOW_FLAGS, FLOW_KEYS, VOLATILE } from "./flow-model";
 import { bracketProblem, isCommaOrBlank, parseActions, parseMatch, splitTopLevel } from "./flow-parse";
 import { matchText } from "./flow-format";
 import { SHORTHANDS, canonicalField, fieldProblem } from "./flow-fields";
+import { prerequisiteProblems } from "./flow-prerequisites";
+import type { MatchField } from "./flow-model";
 
 /**
  * Checks of a FlowEntry's `match` and `actions` text (schema/flow.ts), so that check() rejects what is not
@@ -45,6 +47,7 @@ export function matchProblems(s: string): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   let protocols = 0;
+  const fields: { canonical: MatchField; written: string }[] = [];
   for (const t of splitTopLevel(s, isCommaOrBlank).filter((x) => x !== "")) {
     const key = t.split("=")[0];
     if (!MATCH_TOKEN.test(t)) out.push(`"${t}" is not a field or field=value`);
@@ -60,9 +63,11 @@ export function matchProblems(s: string): string[] {
         if (SHORTHANDS.has(c.key) && ++protocols > 1) out.push(`"${t}": a second protocol (OVS would keep only the last); write one of ip, tcp, arp, ...`);
         else if (seen.has(c.key)) out.push(`"${t}": ${c.key} is set twice (OVS would keep only the last)`);
         seen.add(c.key);
+        fields.push({ canonical: c, written: f.key });
       }
     }
   }
+  if (!out.length) out.push(...prerequisiteProblems(fields.map((f) => f.canonical), fields.map((f) => f.written)));
   // ovs-ofctl ends the match at the first "action" it meets, even inside a field name (`ip,action_x=1` is
   // installed as `ip`, and the strict delete of the declared text then fails for ever).
   if (/action/i.test(s) && !out.some((p) => /actions property/.test(p))) out.push('must not contain "action" anywhere (ovs-ofctl would end the match there): put actions in the actions property');

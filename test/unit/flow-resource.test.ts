@@ -16,7 +16,7 @@ import { HOSTILE } from "../helpers/hostile";
 /**
  * FlowEntry's life cycle against a fake host that behaves like OVS where it matters: ADD replaces a flow with
  * the same table/priority/match, strict delete honours the cookie, dump-flows prints OVS's spelling
- * (dl_type=0x0800 -> ip, mod_dl_dst -> set_field), parse-flow refuses a bad ct_mark value and unknown actions.
+ * (dl_type=0x0800 -> ip, mod_dl_dst -> set_field), parse-flow refuses ct_mark (as on a bridge limited to OpenFlow 1.0) and unknown actions.
  * Every command is recorded, so tests assert the exact argv.
  */
 class FakeOvs {
@@ -79,8 +79,8 @@ class FakeOvs {
     const [verb, bridge, spec] = rest;
     if (verb === "parse-flow") {
       const f = parseFlow(bridge);
-      const bad = f.match.find((m) => m.key === "ct_mark" && m.value === "zz") ?? (f.actions.some((a) => a.startsWith("frobnicate")) ? { key: "frobnicate" } : undefined);
-      if (bad) return fail(bad.key === "ct_mark" ? "ovs-ofctl: zz: bad syntax for ct_mark value\n" : "ovs-ofctl: unknown action frobnicate\n");
+      const bad = f.match.find((m) => m.key === "ct_mark" && m.value === "0x1") ?? (f.actions.some((a) => a.startsWith("frobnicate")) ? { key: "frobnicate" } : undefined);
+      if (bad) return fail(bad.key === "ct_mark" ? "ovs-ofctl: none of the usable flow formats (NXM,OXM) is among the allowed flow formats (OpenFlow10)\n" : "ovs-ofctl: unknown action frobnicate\n");
       const n = normalize(f);
       const table = n.table ? `table:${n.table} ` : "";
       const m = matchWithPriority(n);
@@ -130,6 +130,8 @@ const conn = { host: "198.18.0.11", user: "povs", privateKey: "k" };
 const OWNER = "proj/dev/FlowEntry/gw";
 const COOKIE = cookieFor(OWNER);
 const base = { connection: conn, owner: OWNER, bridge: "br0", table: 3, priority: 700, match: "in_port=1,dl_type=0x0800,nw_dst=198.18.20.100", actions: "mod_dl_dst:f2:70:38:c0:00:27,output:2" };
+/** base as check() stores it: the EtherType as the protocol word dump-flows prints. */
+const checkedBase = { ...base, match: "in_port=1,ip,nw_dst=198.18.20.100" };
 const isVerb = (verb: string) => (argv: string[]) => argv[0] === "ovs-ofctl" && argv.includes(verb);
 
 beforeEach(() => {
@@ -250,7 +252,7 @@ describe("life cycle against a fake OVS", () => {
   it("creates with one validation round trip, writes on stdin, and keeps OVS's printed form", async () => {
     const m = await new Managed(flow, base).create();
     expect(m.outs).toMatchObject({
-      ...base,
+      ...checkedBase,
       cookie: cookieHex(COOKIE),
       normalizedMatch: "ip,in_port=1,nw_dst=198.18.20.100",
       normalizedActions: "set_field:f2:70:38:c0:00:27->eth_dst,output:2",
@@ -258,13 +260,13 @@ describe("life cycle against a fake OVS", () => {
     expect(m.id).toBe(`198.18.0.11/br0/table=3,priority=700,cookie=${cookieHex(COOKIE)}`);
     expect(fake.calls.map((c) => c.argv)).toEqual([
       expect.arrayContaining(["ovs-vsctl", "list", "Bridge"]),
-      ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", "table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=drop"],
-      ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", `cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2`],
+      ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", "table=3,priority=700,in_port=1,ip,nw_dst=198.18.20.100,actions=drop"],
+      ["ovs-ofctl", "--timeout=30", "-O", ALL, "parse-flow", `cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,ip,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2`],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "dump-flows", "br0"],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "--bundle", "add-flows", "br0", "-"],
       ["ovs-ofctl", "--timeout=30", "-O", ALL, "--no-names", "dump-flows", "br0"],
     ]);
-    expect(fake.calls[4].stdin).toBe(`cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,dl_type=0x0800,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2\n`);
+    expect(fake.calls[4].stdin).toBe(`cookie=${cookieHex(COOKIE)},table=3,priority=700,in_port=1,ip,nw_dst=198.18.20.100,actions=mod_dl_dst:f2:70:38:c0:00:27,output:2\n`);
     expect(fake.flows()).toHaveLength(1);
   });
 
@@ -301,7 +303,7 @@ describe("life cycle against a fake OVS", () => {
   });
 
   it("rejects on the host, before anything changes, naming the property", async () => {
-    await expect(new Managed(flow, { ...base, match: "ip,ct_mark=zz" }).create()).rejects.toThrow(/match "ip,ct_mark=zz" is not accepted by ovs-ofctl on the host: ovs-ofctl: zz: bad syntax for ct_mark value/);
+    await expect(new Managed(flow, { ...base, match: "ip,ct_mark=0x1" }).create()).rejects.toThrow(/match "ip,ct_mark=0x1" is not accepted by ovs-ofctl on the host: ovs-ofctl: none of the usable flow formats/);
     await expect(new Managed(flow, { ...base, actions: "frobnicate:3" }).create()).rejects.toThrow(/actions "frobnicate:3" is not accepted .*unknown action frobnicate[\s\S]*command: ovs-ofctl/);
     expect(fake.count(isVerb("add-flows"))).toBe(0);
   });
@@ -315,7 +317,7 @@ describe("life cycle against a fake OVS", () => {
     const before = { ...m.outs };
     const r = await m.refresh();
     expect(r.props).toEqual(before);
-    expect(r.inputs).toEqual(base);
+    expect(r.inputs).toEqual(checkedBase);
     // Nothing drifted: the state's inputs stay (the read sends none back).
     expect(r.inputsReturned).toBe(false);
     expect(await m.diff()).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
@@ -340,14 +342,14 @@ describe("life cycle against a fake OVS", () => {
     const m = await new Managed(flow, base).create();
     fake.handAdd(`cookie=${cookieHex(COOKIE)},table=3,priority=700,ip,in_port=1,nw_dst=198.18.20.100 actions=drop`);
     const r = await m.refresh();
-    expect(r.inputs).toEqual({ ...base, actions: "drop" });
+    expect(r.inputs).toEqual({ ...checkedBase, actions: "drop" });
     expect(r.inputsReturned).toBe(true);
     expect(r.props).toMatchObject({ actions: "drop", normalizedActions: "drop", cookie: cookieHex(COOKIE) });
     expect(await m.diff(base)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     await m.up(base);
     expect(fake.flows()).toHaveLength(1);
     expect(fake.flows()[0].actions).toEqual(["set_field:f2:70:38:c0:00:27->eth_dst", "output:2"]);
-    expect((await m.refresh()).inputs).toEqual(base);
+    expect((await m.refresh()).inputs).toEqual(checkedBase);
   });
 
   it("reports a flow re-added by hand under another cookie, and an update puts our cookie back", async () => {
@@ -355,7 +357,7 @@ describe("life cycle against a fake OVS", () => {
     fake.hand((f) => (f.flows().length = 0));
     fake.handAdd("table=3,priority=700,ip,in_port=1,nw_dst=198.18.20.100 actions=mod_dl_dst:f2:70:38:c0:00:27,output:2"); // same actions, cookie 0
     const r = await m.refresh();
-    expect(r.inputs).toEqual(base);
+    expect(r.inputs).toEqual(checkedBase);
     expect(r.props).toMatchObject({ cookie: "0x0" });
     expect(await m.diff(base)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     await m.up(base);
@@ -366,7 +368,7 @@ describe("life cycle against a fake OVS", () => {
   it("reports timeouts set by hand", async () => {
     const m = await new Managed(flow, base).create();
     fake.handAdd(`cookie=${cookieHex(COOKIE)},table=3,priority=700,idle_timeout=99,ip,in_port=1,nw_dst=198.18.20.100 actions=mod_dl_dst:f2:70:38:c0:00:27,output:2`);
-    expect((await m.refresh()).inputs).toEqual({ ...base, idleTimeout: 99 });
+    expect((await m.refresh()).inputs).toEqual({ ...checkedBase, idleTimeout: 99 });
   });
 
   it("updates actions in place with one ADD under the same cookie", async () => {

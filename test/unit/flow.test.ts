@@ -243,11 +243,14 @@ describe("local grammar", () => {
   it("accepts real matches and actions", () => {
     for (const u of [...userFlows("seed.flows"), ...userFlows("extras.flows")]) {
       const f = parseFlow(u);
-      expect(matchProblems(matchText(f.match))).toEqual([]);
+      const problems = matchProblems(matchText(f.match));
+      // The one fixture flow OVS reads otherwise (it clears the MAC bits outside the mask): refused by check.
+      if (/dl_src=02:00:00:00:00:01\/ff:ff:ff:00:00:00/.test(u)) expect(problems).toEqual(["dl_src=02:00:00:00:00:01/ff:ff:ff:00:00:00: the address has bits outside the mask (OVS would clear them)"]);
+      else expect(problems).toEqual([]);
       expect(actionsProblems(f.actions.join(","))).toEqual([]);
     }
     expect(matchProblems("")).toEqual([]);
-    expect(matchProblems("ipv6,ipv6_dst=2001:db8::1/64 , in_port=LOCAL")).toEqual([]);
+    expect(matchProblems("ipv6,ipv6_dst=2001:db8::/64 , in_port=LOCAL")).toEqual([]);
     expect(actionsProblems("check_pkt_larger(1500)->NXM_NX_REG0[0],2,LOCAL")).toEqual([]);
   });
 
