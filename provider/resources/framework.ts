@@ -30,10 +30,8 @@ function valueAt(obj: unknown, path: PropertyKey[]): unknown {
   return cur;
 }
 
-function strip(news: Record<string, unknown>): Record<string, unknown> {
-  const { __provider: _p, ...rest } = news;
-  return rest;
-}
+export { parseInputs, parseStoredInputs } from "../schema/parse-inputs";
+import { parseInputs, parseStoredInputs, strip } from "../schema/parse-inputs";
 
 /**
  * Validate inputs. A failure per bad property, with the property path; values not known yet (preview) are
@@ -66,34 +64,6 @@ export function checkInputs<S extends z.ZodType>(schema: S, news: Record<string,
   if (failures.length) return { inputs: news, failures };
   if (!r.success) return { inputs: news };
   return { inputs: r.data as Record<string, unknown> };
-}
-
-/** Parse inputs that check() accepted (create/update/read get the same, now fully known). */
-export function parseInputs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
-  // Old outputs carry computed fields too; only the schema's own keys are inputs.
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  const input = shape ? Object.fromEntries(Object.entries(raw).filter(([k]) => Object.prototype.hasOwnProperty.call(shape, k))) : strip(raw);
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    const reasons = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid inputs: ${reasons}`);
-  }
-  return r.data;
-}
-
-/**
- * Parse inputs kept in state by an earlier run. They were check()'s output then, so they already are in the
- * output shape; when today's stricter rules refuse one of them, the stored values are used as they are, so
- * that a stack written before a rule was tightened can still be refreshed and destroyed.
- */
-export function parseStoredInputs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
-  try {
-    return parseInputs(schema, raw);
-  } catch {
-    const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-    const own = (k: string) => (shape ? Object.prototype.hasOwnProperty.call(shape, k) : true);
-    return Object.fromEntries(Object.entries(raw).filter(([k]) => own(k))) as z.output<S>;
-  }
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -43,7 +43,29 @@ export function cidrProblem(s: string): string | undefined {
   if (bad) return bad === "must not carry a %scope" ? bad : "must be an address with prefix length, e.g. 198.18.1.2/24";
   if (!PREFIX.test(len)) return "must have a decimal prefix length without leading zeros (iproute2 reads 010 as octal)";
   const max = net.isIPv4(addr) ? 32 : 128;
-  return Number(len) > max ? `must have a prefix length of at most ${max}` : undefined;
+  if (Number(len) > max) return `must have a prefix length of at most ${max}`;
+  return interfaceAddressProblem(addr);
+}
+
+/**
+ * Addresses the kernel does not keep as a global address of an interface (`ip addr add 0.0.0.0/0` adds
+ * nothing; fe80:: and 127.x get scope link or host, which a read of the interface's global addresses skips),
+ * so they would never read back as declared.
+ */
+function interfaceAddressProblem(addr: string): string | undefined {
+  const a = canonicalIp(addr);
+  if (net.isIPv4(a)) {
+    const first = Number(a.split(".")[0]);
+    if (first === 0) return "must not be in 0.0.0.0/8 (this network)";
+    if (first === 127) return "must not be a loopback address (127.0.0.0/8)";
+    if (first >= 224) return "must be a unicast address (not multicast, reserved or broadcast)";
+    return undefined;
+  }
+  if (a === "::" || a === "::1") return "must not be the unspecified or loopback address";
+  if (/^fe[89ab]/.test(a)) return "must not be link-local (fe80::/10): the kernel gives it scope link";
+  if (/^ff/.test(a)) return "must be a unicast address (not multicast)";
+  if (/^::ffff:|^::[0-9]+\./.test(a)) return "must not be an IPv4-mapped or -compatible IPv6 address";
+  return undefined;
 }
 
 export function canonicalCidr(s: string): string {
@@ -158,7 +180,7 @@ function hostPortProblem(rest: string, portFirst: boolean): string | undefined {
   if (!m) return "must be TYPE:IP:PORT (IPv6 in brackets), ptcp:PORT[:IP] or unix:PATH";
   const [port, v6, v4] = portFirst ? [m[1], m[2], m[3]] : [m[3], m[1], m[2]];
   if (port !== undefined && (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535)) return "must have a port 1..65535";
-  if (v6 !== undefined && !net.isIPv6(v6)) return "must have an IPv6 address inside the brackets";
+  if (v6 !== undefined && (!net.isIPv6(v6) || v6.includes("%"))) return "must have an IPv6 address inside the brackets (no %scope)";
   if (v4 !== undefined && !net.isIPv4(v4)) return "must have an IPv4 address (IPv6 goes in brackets)";
   return undefined;
 }

@@ -49,7 +49,7 @@ const canariesLocally = () => fs.readdirSync("/tmp").filter((f) => f.startsWith(
 afterAll(async () => {
   for (const m of created.reverse()) await m.delete().catch(() => undefined);
   await onHost(H, ["docker", "rm", "-f", `cc${s}`], { reject: false });
-  await onHost(H, ["ovs-vsctl", "--if-exists", "del-br", `cb${s}`], { reject: false });
+  for (const b of [`cb${s}`, `cq${s}`]) await onHost(H, ["ovs-vsctl", "--if-exists", "del-br", b], { reject: false });
   closeAllHosts();
   console.log(
     `canary: ${counts.beltRefused}/${counts.beltTried} hostile create/read/update/delete calls refused before any command; ` +
@@ -181,6 +181,32 @@ describe("braces: free-text values reach the host as data, byte for byte", () =>
 
     expect(await canariesOnHost()).toEqual([]);
     expect(canariesLocally()).toEqual([]);
+  });
+});
+
+describe("issue 23: prototype-named keys and the largest accepted values on the host", () => {
+  it("external_ids keys named like Object.prototype members are set, read back and removed like any key", async () => {
+    const PROTO_KEYS = ["constructor", "toString", "valueOf", "hasOwnProperty"];
+    const ids = Object.fromEntries([...PROTO_KEYS.map((k) => [k, `v-${k}`]), ["big", "x".repeat(4096)]]);
+    const br = new Managed(bridge, { connection: conn, owner: `labtest/canary-${s}/proto`, name: `cq${s}`, datapathType: "netdev", failMode: "secure", externalIds: ids });
+    created.push(br);
+    await br.create();
+    // ovs-vsctl prints a value quoted only when it needs quotes.
+    const atom = (t: string) => (t.startsWith('"') ? JSON.parse(t) : t);
+    const live = async (k: string) => atom((await onHost(H, ["ovs-vsctl", "--if-exists", "get", "Bridge", `cq${s}`, `external_ids:${k}`])).stdout.trim());
+    for (const k of PROTO_KEYS) expect(await live(k)).toBe(`v-${k}`);
+    expect(await live("big")).toHaveLength(4096);
+    // Read back: values are strings (never a prototype function), and nothing drifted.
+    const r = await br.refresh();
+    expect(r.inputsReturned).toBe(false);
+    for (const v of Object.values(br.outs.externalIds as Record<string, unknown>)) expect(typeof v).toBe("string");
+    // Dropped from the program: removed from the host (a `k in obj` test would have kept "constructor").
+    await br.up({ ...br.inputs, externalIds: { valueOf: "v-valueOf" } });
+    for (const k of ["constructor", "toString", "hasOwnProperty", "big"]) expect(await live(k)).toBe("");
+    expect(await live("valueOf")).toBe("v-valueOf");
+    await br.delete();
+    created.splice(created.indexOf(br), 1);
+    counts.bracesStoredLiterally += PROTO_KEYS.length + 1;
   });
 });
 

@@ -68,7 +68,8 @@ function place(base: Inputs, where: string, value: unknown): Inputs {
   if (last === "#key") {
     // Replace the map's keys with the hostile one.
     for (const k of Object.keys(cur)) delete cur[k];
-    cur[String(value)] = "v";
+    // An own property even for "__proto__" (an assignment would set the prototype instead).
+    Object.defineProperty(cur, String(value), { value: "v", enumerable: true, writable: true, configurable: true });
   } else cur[last] = value;
   return out;
 }
@@ -206,6 +207,27 @@ describe("identifier and syntax inputs refuse every hostile value, naming the pr
     [T.container, "networkMode", hostile("none", ["container:-x", "container:a b", "container:$(x)"])],
     [T.container, "capAdd.0", hostile("NET_ADMIN", ["net_admin", "ALL;x"])],
     [T.container, "hostname", hostile("web", ["a".repeat(64)])],
+    // Issue 23: values that reach the host but mean something else there (or never settle).
+    [T.flow, "match", [
+      "ip,action_x=1", "ip,action_x", "tcp,icmp_type=3", "icmp,tp_dst=5", "udp,tcp_flags=+syn", "arp,nw_src=198.18.1.1", "ip,dl_type=0x88cc",
+      "dl_vlan=4096", "reg0=1/0", "reg0=0x5/0x4", "ip,nw_ttl=010", "tcp,tp_dst=080", "in_port=fl-nope", "ip,ct_tp_src=5", "xreg0=5",
+      "dl_src=02:00:00:00:00:01/ff:ff:ff:00:00:00", "ipv6,ipv6_src=2001:db8::1/64", "ip,nw_src=198.18.1.5/24",
+    ]],
+    [T.port, "addresses.0", ["198.18.1.2/010", "198.18.1.2/024", "198.18.1.2/08", "0.0.0.0/0", "127.0.0.1/8", "224.0.0.1/24", "fe80::1/64", "::1/128", "198.18.1.1%eth0/24", "2001:db8::1%1/64"]],
+    [T.route, "destination", ["198.0.0.0/08", "0.0.0.0/00", "198.18.42.0/024", "198.18.42.1/24"]],
+    ...[T.bridge, T.port].flatMap((t): [Target, string, unknown[]][] => [
+      [t, "externalIds.#key", ["__proto__", "a\u0085b", "a\ud800b", "k".repeat(257)]],
+      [t, "externalIds.k", ["a\u0085b", "\u009f", "a\udc00", "v".repeat(4097)]],
+    ]),
+    [T.port, "externalIds", [Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, "v"])), Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, "v".repeat(1000)]))]],
+    [T.bridge, "controllers.0", ["tcp:", "tcp:198.18.0.1:99999", "tcp:198.18.0.1:0", "punix:/etc/passwd", "unix:/tmp/x.sock", "punix:/run/openvswitch/../../etc/x", `tcp:198.18.0.1:6653${"x".repeat(200_000)}`, "ssl:[fe80::1%eth0]:6653"]],
+    [T.vxlan, "remoteIp", ["2001:DB8::1%eth0", "198.19.0.12%1"]],
+    [T.veth, "mac", ["ff:ff:ff:ff:ff:ff", "03:00:00:00:00:01"]],
+    [T.port, "mac", ["01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"]],
+    [T.container, "command", [["x".repeat(800_000)], Array.from({ length: 2000 }, () => "sleep")]],
+    [T.container, "command.0", ["a\u0085b", "a\ud800"]],
+    [T.container, "env.A", ["a\u0085b", "a\ud800", "v".repeat(20_000)]],
+    [T.container, "labels.#key", ["__proto__"]],
   ];
   for (const [t, where, values] of cases) {
     it(`${t.resource}.${where} (${values.length} values)`, async () => {
