@@ -4,6 +4,8 @@ import * as bridge from "../../provider/resources/bridge";
 import * as port from "../../provider/resources/port";
 import * as route from "../../provider/resources/route";
 import * as veth from "../../provider/resources/veth";
+import * as flow from "../../provider/resources/flow";
+import { matchArb } from "../helpers/flow-arbitraries";
 import { addressChanges, parseIpJson, declaredAddresses } from "../../provider/ip/ip";
 import { parseRoutes, routeAddArgv } from "../../provider/ip/route";
 import { closeAllHosts } from "../../provider/transport/pool";
@@ -122,6 +124,33 @@ describe(`OVSDB keeps what check accepted: a refresh right after the update show
         expect((await m.diff(news)).changes).toBe(false);
       }),
       { seed: SEED, numRuns: 40 },
+    );
+  });
+});
+
+describe(`FlowEntry: every accepted generated match is created, refreshed without drift and destroyed (lab h1, seed ${SEED})`, () => {
+  const conn = labConnection(0);
+  const BR = `pf${id}`;
+  beforeAll(async () => void (await new Managed(bridge, { connection: conn, owner: owner("props", `brf-${id}`), name: BR, datapathType: "netdev", failMode: "secure" }).create()));
+  afterAll(async () => void (await onHost(0, ["ovs-vsctl", "--if-exists", "del-br", BR], { reject: false })));
+
+  it("create, refresh, delete", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(matchArb, async (match) => {
+        const inputs = { connection: conn, owner: owner("props", `f-${id}-${n++}`), bridge: BR, table: 1, priority: 100 + n, match, actions: "drop" };
+        const r = await flow.check({}, inputs);
+        count("FlowEntry on the host", !r.failures?.length);
+        if (r.failures?.length) return;
+        const m = await new Managed(flow, inputs).create();
+        forgetAllFacts();
+        const read = await m.refresh();
+        expect(read.id).toBe(m.id);
+        expect(read.inputsReturned).toBe(false); // no drift
+        await m.delete();
+        expect((await onHost(0, ["ovs-ofctl", "dump-flows", BR, `cookie=${m.outs.cookie}/-1`])).stdout).not.toMatch(/priority=/);
+      }),
+      { seed: SEED, numRuns: 150 },
     );
   });
 });
