@@ -6,6 +6,6 @@ module.exports = {
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { ...common, displayName: "lab", testMatch: ["<rootDir>/test/lab/**/*.test.ts"] },
-    { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"], globalTeardown: "<rootDir>/test/e2e/teardown.js" },
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"], globalSetup: "<rootDir>/test/e2e/setup.js", globalTeardown: "<rootDir>/test/e2e/teardown.js" },
   ],
 };

@@ -177,4 +177,5 @@ export function projectDir(name: string): string {
   fs.mkdirSync(PROJECTS, { recursive: true });
   return dir;
 }
-const PROJECTS = path.join(os.tmpdir(), "povs-e2e-projects");
+/** This run's project directories (test/e2e/setup.js); a file run alone gets a directory of its own too. */
+const PROJECTS = process.env.POVS_E2E_PROJECTS ?? path.join(os.tmpdir(), "povs-e2e-projects", `run-${process.pid}`);
