@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { driftFromPreview, formatDrift, parsePreviewJson, previewErrors } from "./drift";
 import { runPulumi, type PulumiRunner } from "./pulumi";
 import { toMermaid, toSvg, topologyFromState } from "../sdk/topology";
+import { discoverCommand } from "./discover/cli";
 
 /** Exit codes of every command: 0 fine (no drift), 1 drift found, 2 error (bad usage, pulumi failed, ...). */
 export const EXIT = { ok: 0, drift: 1, error: 2 } as const;
@@ -38,7 +39,7 @@ function tail(s: string, n = 4000): string {
   return t.length > n ? `...${t.slice(-n)}` : t;
 }
 
-/** The command line: `pulumi-ovs drift` and `pulumi-ovs topology`, each with --help. */
+/** The command line: `pulumi-ovs drift`, `pulumi-ovs topology` and `pulumi-ovs discover`, each with --help. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command("pulumi-ovs")
     .description("Checks and drawings for Pulumi stacks built with pulumi-ovs, run in your Pulumi project directory.")
@@ -109,6 +110,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  program.addCommand(discoverCommand(io, setExit).copyInheritedSettings(program));
   return program;
 }
 

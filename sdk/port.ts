@@ -31,6 +31,11 @@ export interface OvsPortArgs {
   mac?: pulumi.Input<string>;
   /** Port external_ids; keys dropped from the program are removed, foreign keys are left alone. */
   externalIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Interface external_ids (ovs-docker finds its ports by `container_id` and `container_iface` here); keys dropped
+   * from the program are removed, foreign keys are left alone.
+   */
+  interfaceExternalIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Further interface options. */
   options?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Internal ports: addresses with prefix length, e.g. ["198.18.1.1/24"]. */

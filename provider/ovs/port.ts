@@ -25,6 +25,8 @@ export interface PortSpec {
   mtuRequest?: number;
   mac?: string;
   externalIds?: Record<string, string>;
+  /** Interface external_ids (ovs-docker's container_id/container_iface live here): only these keys are managed. */
+  interfaceExternalIds?: Record<string, string>;
 }
 
 /** The ovs-vsctl transaction that creates the port or brings it to `want` (dropping what `old` declared). */
@@ -44,6 +46,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     want.ofportRequest !== undefined && `ofport_request=${want.ofportRequest}`,
     want.mtuRequest !== undefined && `mtu_request=${want.mtuRequest}`,
     want.mac !== undefined && `mac=${ovsString(want.mac)}`,
+    ...mapEntries("external_ids", want.interfaceExternalIds),
   ].filter((x): x is string => typeof x === "string");
   const unprotect = old?.protected !== undefined && want.protected === undefined && ["set", "Port", p, "protected=false"];
   const clearPort = old
@@ -62,6 +65,7 @@ export function portConvergeArgv(want: PortSpec, old?: PortSpec, mayExist = true
     ifaceSettings.length > 0 && ["set", "Interface", p, ...ifaceSettings],
     // Own keys only: `k in {}` is true for "constructor", so such a key would never be removed.
     removeKeys("Port", p, "external_ids", droppedOwnKeys(old?.externalIds, want.externalIds)),
+    removeKeys("Interface", p, "external_ids", droppedOwnKeys(old?.interfaceExternalIds, want.interfaceExternalIds)),
     removeKeys("Interface", p, "options", droppedOwnKeys(old?.options, want.options)),
     unprotect || undefined,
     ...clearPort,
@@ -115,6 +119,7 @@ export function livePortSpec(live: LivePort, declared: PortSpec): PortSpec {
     mtuRequest: declared.mtuRequest === undefined ? undefined : iface?.mtuRequest,
     mac: declared.mac === undefined ? undefined : iface?.mac,
     externalIds: pick(port.externalIds, declared.externalIds),
+    interfaceExternalIds: pick(iface?.externalIds ?? {}, declared.interfaceExternalIds),
   };
 }
 

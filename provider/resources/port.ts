@@ -32,6 +32,7 @@ function spec(i: PortInputs): PortSpec {
     mtuRequest: i.mtuRequest,
     mac: i.mac,
     externalIds: i.externalIds,
+    interfaceExternalIds: i.interfaceExternalIds,
   };
 }
 
@@ -58,7 +59,9 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating
     await createOrAdopt(host, () => portConvergeArgv(spec(want), undefined, false), async () => {
       const existing = findPort(await ovsState(host), want.name);
       if (existing) assertOwnable(KIND, want.name, portOwner(existing), want.owner, want.adopt);
-      // Ours (or adopted): add it afresh so OVS binds to the device that exists now (see bindingIsStale).
+      // Adopting someone else's port keeps it as it is (same row and ofport, traffic flows on): write in place.
+      if (existing && portOwner(existing) !== want.owner) return portConvergeArgv(spec(want));
+      // Ours: add it afresh so OVS binds to the device that exists now (see bindingIsStale).
       // Two transactions on purpose: del+add in one is a no-op for ovs-vswitchd.
       if (existing) await mutate(host, write(portRemoveArgv(existing)));
       return portConvergeArgv(spec(want), undefined, false);
@@ -98,6 +101,7 @@ async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LiveP
     mtuRequest: s.mtuRequest,
     mac: s.mac,
     externalIds: s.externalIds,
+    interfaceExternalIds: s.interfaceExternalIds,
   };
   if (declared.type === "internal" && (declared.addresses !== undefined || declared.up !== undefined || declared.netns !== undefined)) {
     const link = (await linksIn(host, declared.netns)).find((l) => l.ifname === declared.name);

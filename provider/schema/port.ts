@@ -24,6 +24,7 @@ export const portSchema = z
     mtuRequest: mtu.optional(),
     mac: mac.optional(),
     externalIds: portExternalIds,
+    interfaceExternalIds: portExternalIds,
     options: ovsMap.optional(),
     addresses: z
       .array(cidr)

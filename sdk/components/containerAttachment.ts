@@ -30,6 +30,11 @@ export interface ContainerAttachmentArgs {
   hostIfName?: pulumi.Input<string>;
   /** Ask OVS for this OpenFlow port number (1..65279), so flows can name the container's port statically. */
   ofportRequest?: pulumi.Input<number>;
+  /**
+   * Take over an attachment that pipework or ovs-docker made, as it is: its namespace link, veth (name it with
+   * `hostIfName`) and OVS port are adopted in place, so no packet is lost. Then the stack owns and deletes them.
+   */
+  adopt?: pulumi.Input<boolean>;
 }
 
 /**
@@ -57,13 +62,15 @@ export class ContainerAttachment extends pulumi.ComponentResource {
     const child = { parent: this };
     const key = ownerId("ContainerAttachment", name);
     const hostIf = args.hostIfName ?? shortIfName("pv", key);
-    this.namespace = new NetNamespace(`${name}-ns`, { connection: args.connection, name: shortIfName("ctr-", key, 20), container: args.container }, child);
+    const ifName = args.ifName ?? "eth1";
+    const adopt = args.adopt;
+    this.namespace = new NetNamespace(`${name}-ns`, { connection: args.connection, name: shortIfName("ctr-", key, 20), container: args.container, adopt }, child);
     this.veth = new VethPair(
       `${name}-veth`,
       {
         connection: args.connection,
         name: hostIf,
-        peerName: args.ifName ?? "eth1",
+        peerName: ifName,
         peerNamespace: this.namespace.name,
         peerAddresses: args.address ? pulumi.output(args.address).apply((a) => [a]) : undefined,
         peerGateway: args.gateway,
@@ -71,10 +78,17 @@ export class ContainerAttachment extends pulumi.ComponentResource {
         mtu: args.mtu,
         txChecksumOffload: false,
         peerTxChecksumOffload: false,
+        adopt,
       },
       child,
     );
-    this.port = new OvsPort(`${name}-port`, { connection: args.connection, bridge: args.bridge, name: this.veth.name, tag: args.vlan, ofportRequest: args.ofportRequest }, child);
+    // ovs-docker's marks (Interface external_ids), so `ovs-docker del-port/set-vlan BR IFACE CONTAINER` find this port.
+    const ovsDocker = { container_id: args.container, container_iface: ifName };
+    this.port = new OvsPort(
+      `${name}-port`,
+      { connection: args.connection, bridge: args.bridge, name: this.veth.name, tag: args.vlan, ofportRequest: args.ofportRequest, interfaceExternalIds: ovsDocker, adopt },
+      child,
+    );
     this.hostIfName = this.veth.name;
     this.ofport = this.port.ofport;
     this.mac = this.veth.peerMacAddress;
