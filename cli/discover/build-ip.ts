@@ -15,13 +15,14 @@ export function buildNamespaces(ctx: Context): string[] {
   for (const ns of ctx.host.facts.namespaces) {
     if (ctx.filteredOut("namespace", ns)) continue;
     const what = `namespace ${JSON.stringify(ns)}`;
+    const lo = ctx.host.facts.links.get(ns)?.find((l) => l.ifname === "lo");
     const ctr = containerOfNamespace(ctx.host.facts, ns);
     if (ctr) {
-      ctx.skip(what, `container ${JSON.stringify(ctr.name)}'s namespace linked by name: its ContainerAttachment makes its own link`);
+      // This stack's own link (a ContainerAttachment's) is declared by that attachment: nothing to list.
+      if (!ctx.ownedHere(markedOwner(lo?.ifalias, ""))) ctx.skip(what, `container ${JSON.stringify(ctr.name)}'s namespace linked by name: its ContainerAttachment makes its own link`);
       continue;
     }
     const name = ctx.logical("ns", ns);
-    const lo = ctx.host.facts.links.get(ns)?.find((l) => l.ifname === "lo");
     const owner = markedOwner(lo?.ifalias, ctx.ownerOf("NetNamespace", name));
     if (ctx.ownedElsewhere(owner)) {
       ctx.skip(what, `owned by ${JSON.stringify(owner)} (--include-owned to adopt it anyway)`);

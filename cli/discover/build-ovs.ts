@@ -80,12 +80,8 @@ function portOf(ctx: Context, ovs: OvsState, b: BridgeRow, br: Ref, port: PortRo
   const peer = type === "system" && at ? vethPeer(ctx.host.facts, at) : undefined;
   const ctr = peer?.kind === "container" ? peer.container : peer?.kind === "ns" ? containerOfNamespace(ctx.host.facts, peer.at.ns) : undefined;
   if (peer && ctr && at) return attachment(ctx, br, port, iface, at, ctr.name, peer.kind === "container" ? peer.link : peer.at.link);
-  const notes: string[] = [];
-  let mtuRequest = iface.mtuRequest;
-  if (type === "internal" && at && mtuRequest === undefined && at.link.mtu !== 1500) {
-    mtuRequest = at.link.mtu;
-    notes.push(`MTU ${at.link.mtu} was set with ip link: declared as mtuRequest (the same MTU, now kept by OVS)`);
-  }
+  // An internal port's MTU set with `ip link` is declared as mtuRequest, the same MTU, from then on kept by OVS.
+  const mtuRequest = iface.mtuRequest ?? (type === "internal" && at && at.link.mtu !== 1500 ? at.link.mtu : undefined);
   const internal = type === "internal" && at ? { netns: ctx.nsRef(at.ns), addresses: present(declaredAddresses(at.link)), up: isUp(at.link) } : undefined;
   const ref = ctx.add("OvsPort", ctx.logical("port", b.name, port.name), {
     ...common(ctx, br, port, iface),
@@ -99,7 +95,7 @@ function portOf(ctx: Context, ovs: OvsState, b: BridgeRow, br: Ref, port: PortRo
     addresses: internal?.addresses,
     netns: internal?.netns,
     up: internal && (internal.addresses || internal.netns) && !internal.up ? false : undefined,
-  }, notes);
+  });
   ctx.provided.set(`${at?.ns ?? ""}/${port.name}`, ref);
 }
 

@@ -96,6 +96,11 @@ export class Context {
     return `${this.prefix}${kind}/${logical}`;
   }
 
+  /** A marker names this stack (after its first `up`). */
+  ownedHere(owner: string | undefined): boolean {
+    return owner !== undefined && owner.startsWith(this.prefix);
+  }
+
   /** A marker names another stack (or program): the object is skipped unless --include-owned. */
   ownedElsewhere(owner: string | undefined): boolean {
     return owner !== undefined && !owner.startsWith(this.prefix) && !this.opts.includeOwned;

@@ -124,7 +124,8 @@ const topoState = {
 
 describe("pulumi-ovs command line", () => {
   test.each([
-    [[], ["drift", "topology"]],
+    [[], ["drift", "topology", "discover"]],
+    [["discover"], ["--host <address>", "--host-key <key>", "--inventory <file>", "--out <dir>", "--stack <name>", "--bridge <name>", "--namespace <name>", "--exclude <regex>", "--include-management", "--include-owned"]],
     [["drift"], ["--stack <name>", "--cwd <dir>", "Exits 0 when nothing drifted, 1 on drift, 2 on error"]],
     [["topology"], ["--stack <name>", "--cwd <dir>", "--state <file>", "--format <format>", '"mermaid", "svg"', "--out <file>"]],
   ])("%j --help: exit 0 and usage", async (sub, words) => {
@@ -145,6 +146,15 @@ describe("pulumi-ovs command line", () => {
     h = harness();
     expect(await h.run(["topology", "--stack", "a", "--state", "x.json"])).toBe(2);
     expect(h.err()).toMatch(/exactly one of --stack NAME or --state FILE/);
+    h = harness();
+    expect(await h.run(["discover", "--out", "x"])).toBe(2);
+    expect(h.err()).toMatch(/no hosts: give --host ADDR --host-key KEY/);
+    h = harness();
+    expect(await h.run(["discover", "--out", "x", "--host", "198.18.0.11", "--user", "ops", "--key", "k"])).toBe(2);
+    expect(h.err()).toMatch(/every --host needs its --host-key \(got 1 hosts and 0 host keys\)/);
+    h = harness();
+    expect(await h.run(["discover", "--out", "x", "--inventory", "i.json", "--exclude", "("])).toBe(2);
+    expect(h.err()).toMatch(/--exclude: Invalid regular expression/);
     h = harness();
     expect(await h.run(["nonsense"])).toBe(2);
     h = harness();

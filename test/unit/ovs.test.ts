@@ -116,6 +116,18 @@ describe("port commands", () => {
     expect(argv.join(" ")).toContain("trunks=[100]");
   });
 
+  it("writes ovs-docker's Interface external_ids beside the Port's owner marker, and removes dropped keys", () => {
+    const want = { bridge: "br0", name: "p1", owner: "o", interfaceExternalIds: { container_id: "web", container_iface: "eth1" } };
+    expect(portConvergeArgv(want)).toEqual([
+      "ovs-vsctl", "--timeout=30",
+      "--may-exist", "add-port", "br0", "p1", "--",
+      "set", "Port", "p1", 'external_ids:"pulumi-ovs-owner"="o"', "--",
+      "set", "Interface", "p1", 'external_ids:"container_id"="web"', 'external_ids:"container_iface"="eth1"',
+    ]);
+    const argv = portConvergeArgv({ ...want, interfaceExternalIds: { container_id: "web" } }, want).join(" ");
+    expect(argv).toContain('remove Interface p1 external_ids "container_iface"');
+  });
+
   it("reads back only declared fields", () => {
     const state = parseOvsState(fixture);
     const live = livePortSpec(findPort(state, "p1")!, { bridge: "br0", name: "p1", owner: "o", tag: 5 });
