@@ -75,6 +75,7 @@ export async function streams(s: string, on: OnSpare): Promise<Stream[]> {
     ping(on, "namespace vm1 -> OpenFlow gateway", { host: "h42", netns: "vm1" }, "198.18.245.1", `/tmp/povs-ping-vm1-${s}.pid`),
     ping(on, "h42 -> h43 over VXLAN", h42, "198.18.241.2", `/tmp/povs-ping-vx-${s}.pid`),
     ping(on, "h42 -> h43 over GRE", h42, "198.18.243.2", `/tmp/povs-ping-gre-${s}.pid`),
+    ping(on, "tenant t1 h42 -> h43 (br-int VLAN 100, br-tun VXLAN)", { host: "h42", netns: "t1" }, "198.18.248.2", `/tmp/povs-ping-t1-${s}.pid`),
   ];
   out.push(await tcp(on, "TCP container a1 -> b1", { host: "h42", container: `a1${s}` }, { host: "h42", container: `b1${s}` }, "198.18.244.12", 5001, `c${s}`));
   out.push(await tcp(on, "TCP h42 -> h43 over VXLAN", h42, { host: "h43" }, "198.18.241.2", 5002, `v${s}`));

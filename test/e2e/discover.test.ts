@@ -8,7 +8,7 @@ import { streams, type Stream } from "./discover-streams";
 /**
  * Issue 24: hosts built by hand, with the seeds' commands (test/fixtures/discover/brownfield.sh: VXLAN and GRE
  * overlays with internal port + route + MASQUERADE, containers on a VLAN plugged by ovs-docker and pipework-style,
- * a virtual gateway in OpenFlow), on two spare hosts (h42, h43: nobody else's objects). `pulumi-ovs discover`
+ * a virtual gateway in OpenFlow, br-int/br-tun), on two spare hosts (h42, h43: nobody else's objects). `pulumi-ovs discover`
  * (the installed package's bin) writes the program; through the CLI its preview only adopts, its `up` loses no
  * packet and keeps TCP connections, and afterwards the stack owns the hosts like any other.
  */
@@ -85,11 +85,11 @@ test("discover writes the same project on every run: adopting resources, escaped
   const index = files["index.ts"];
   const count = (kind: string) => (index.match(new RegExp(`= new ${kind}\\(`, "g")) ?? []).length;
   figures.perHost = Object.fromEntries(["OvsBridge", "OvsPort", "VxlanTunnel", "GreTunnel", "FlowEntry", "NetNamespace", "VethPair", "Route", "NatRule", "ContainerAttachment"].map((k) => [k, count(k) / 2]));
-  expect(figures.perHost).toEqual({ OvsBridge: 4, OvsPort: 3, VxlanTunnel: 1, GreTunnel: 1, FlowEntry: 6, NetNamespace: 1, VethPair: 1, Route: 2, NatRule: 1, ContainerAttachment: 2 });
+  expect(figures.perHost).toEqual({ OvsBridge: 6, OvsPort: 6, VxlanTunnel: 2, GreTunnel: 1, FlowEntry: 8, NetNamespace: 2, VethPair: 2, Route: 2, NatRule: 1, ContainerAttachment: 2 });
   expect((index.match(/^  adopt: true,$/gm) ?? []).length).toBe(2 * Object.values(figures.perHost as Record<string, number>).reduce((a, b) => a + b, 0));
   // The bridge named with quotes and a non-ASCII letter: listed as skipped, escaped, never code.
   expect(index).toContain(`(name "q'\\"ö1")`);
-  expect(files["DISCOVERED.md"]).toMatch(/Found and declared: 22; skipped: 2/);
+  expect(files["DISCOVERED.md"]).toMatch(/Found and declared: 32; skipped: 2/);
   dir = path.join(tmp, "project");
   await installProject(path.join(tmp, "out1"), dir);
   const tsc = await sh(path.join(dir, "node_modules/.bin/tsc"), ["--noEmit", "--strict", "-p", dir]);

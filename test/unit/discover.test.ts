@@ -9,7 +9,7 @@ import type { DiscoverOptions, HostModel } from "../../cli/discover/model";
 import { cookieFor } from "../../provider/ovs/flow-cookies";
 
 /**
- * `pulumi-ovs discover` without a host: the snapshot of lab host h42 built by test/fixtures/discover/brownfield.sh
+ * `pulumi-ovs discover` without a host: the snapshot of lab host h42 built by test/fixtures/discover/brownfield.sh (suffix x2)
  * (captured with the snapshot script, nonce "fixture1"; the docker daemon is shared with h43, whose containers
  * are in it too) parsed, turned into resources and written as a project.
  */
@@ -33,7 +33,7 @@ describe("snapshot sections", () => {
     expect(snapshotScript("abcdef12")).toContain("@@povs-abcdef12");
     const sections = splitSections(TEXT, "fixture1");
     expect(sections.map((s) => s.name)).toEqual(expect.arrayContaining(["ovs", "flows", "links", "routes", "nat", "netns", "nsids", "docker", "end"]));
-    expect(sections.filter((s) => s.name === "flows").map((s) => s.arg)).toEqual(["br-ul", "dbr", "ovs2", "ovs3", "q'\"ö1", "sw"]);
+    expect(sections.filter((s) => s.name === "flows").map((s) => s.arg)).toEqual(["br-int", "br-tun", "br-ul", "dbr", "ovs2", "ovs3", "q'\"ö1", "sw"]);
     expect(() => splitSections(TEXT.slice(0, TEXT.indexOf("@@povs-fixture1 end")), "fixture1")).toThrow(/ended early/);
     // Output that imitates a header with another nonce is body text.
     expect(splitSections("@@povs-x a\n@@povs-other b c\n@@povs-x end \n", "x")[0]).toEqual({ name: "a", arg: "", body: "@@povs-other b c" });
@@ -44,7 +44,7 @@ describe("a hand-built host as resources", () => {
   test("every seed object becomes its resource; the lab's underlay is excluded; h43's containers (same docker daemon) are not taken for h42's", () => {
     const m = model();
     expect(kinds(m)).toEqual({
-      NetNamespace: 1, VethPair: 1, OvsBridge: 4, OvsPort: 3, VxlanTunnel: 1, GreTunnel: 1, ContainerAttachment: 2, FlowEntry: 6, Route: 2, NatRule: 1,
+      NetNamespace: 2, VethPair: 2, OvsBridge: 6, OvsPort: 6, VxlanTunnel: 2, GreTunnel: 1, ContainerAttachment: 2, FlowEntry: 8, Route: 2, NatRule: 1,
     });
     const att = m.resources.filter((r) => r.kind === "ContainerAttachment").map((r) => r.args.container).sort();
     expect(att).toEqual(["a1x2", "b1x2"]);
@@ -90,7 +90,7 @@ describe("a hand-built host as resources", () => {
   test("a host without OVS: the rest is discovered and the gap is listed", () => {
     const text = TEXT.replace(/@@povs-fixture1 ovs \n[^]*?(?=@@povs-fixture1 links)/, "@@povs-fixture1 no-ovs \n");
     const m = model(parseSnapshot(splitSections(text, "fixture1"), "h42"));
-    expect(kinds(m)).toEqual({ NetNamespace: 1, VethPair: 1, Route: 2, NatRule: 1 });
+    expect(kinds(m)).toEqual({ NetNamespace: 2, VethPair: 2, Route: 2, NatRule: 1 });
     expect(m.skipped[0]).toEqual({ what: "Open vSwitch", why: expect.stringMatching(/not installed or not running/) });
   });
 });
@@ -103,7 +103,7 @@ describe("the generated project", () => {
     expect(a["Pulumi.dev.yaml"]).toBe(`config:\n  discovered:hosts: [{"name":"h42","host":"198.18.0.52","port":22,"user":"povs","hostKey":"ssh-ed25519 AAAAkey"}]\n`);
     expect(a["index.ts"]).toContain('const r_h42_port_sw_v1h = new OvsPort("h42-port-sw-v1h", {\n  connection: host1,\n  bridge: r_h42_br_sw.name,\n  name: r_h42_veth_host_v1h.name,');
     expect(syntaxErrors(a["index.ts"])).toEqual([]);
-    expect(a["DISCOVERED.md"]).toContain("Found and declared: 22; skipped: 2; left out by filters: 3.");
+    expect(a["DISCOVERED.md"]).toContain("Found and declared: 32; skipped: 2; left out by filters: 3.");
   });
 
   test("hostile names from a host stay inside string literals and escaped comments", () => {
