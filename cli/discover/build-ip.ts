@@ -115,6 +115,7 @@ export function buildRoutes(ctx: Context, namespaces: readonly string[], mgmt: S
 }
 
 export function buildNat(ctx: Context, namespaces: readonly string[], mgmt: Set<string>): void {
+  for (const table of ctx.host.facts.otherTables) ctx.skip(`iptables table ${JSON.stringify(table)} of the host`, "it holds rules, and pulumi-ovs manages only nat rules");
   for (const ns of ["", ...namespaces]) {
     for (const r of ctx.host.facts.nat.get(ns) ?? []) {
       const text = `-A ${r.chain} ${r.args.join(" ")}`;

@@ -87,6 +87,26 @@ describe("a hand-built host as resources", () => {
     expect(model(f, { includeOwned: true }).resources.map((r) => r.name)).toEqual(expect.arrayContaining(["h42-br-sw", "h42-flow-ovs3-t0-p0-055539df"]));
   });
 
+  test("the management path (the interface SSH arrives on, its routes) is left out unless --include-management", () => {
+    // As if SSH arrived on the VXLAN overlay's internal port.
+    const m = buildHost({ name: "h42", address: "198.18.241.1", facts: facts() }, OPTS);
+    const names = m.resources.map((r) => r.name);
+    expect(names).not.toContain("h42-port-ovs2-gw0");
+    expect(names).not.toContain("h42-route-host-198.18.246.0_24-0");
+    expect(m.skipped.filter((s) => /management path/.test(s.why)).map((s) => s.what)).toEqual([
+      'port "gw0" on bridge "ovs2"',
+      "route 198.18.246.0/24 via 198.18.241.2 dev gw0",
+    ]);
+    const all = buildHost({ name: "h42", address: "198.18.241.1", facts: facts() }, { ...OPTS, includeManagement: true }).resources.map((r) => r.name);
+    expect(all).toEqual(expect.arrayContaining(["h42-port-ovs2-gw0", "h42-route-host-198.18.246.0_24-0"]));
+  });
+
+  test("iptables tables other than nat that hold rules are listed as skipped", () => {
+    const f = facts();
+    f.otherTables = ["filter", "mangle"];
+    expect(model(f).skipped.map((s) => s.what)).toEqual(expect.arrayContaining(['iptables table "filter" of the host', 'iptables table "mangle" of the host']));
+  });
+
   test("a host without OVS: the rest is discovered and the gap is listed", () => {
     const text = TEXT.replace(/@@povs-fixture1 ovs \n[^]*?(?=@@povs-fixture1 links)/, "@@povs-fixture1 no-ovs \n");
     const m = model(parseSnapshot(splitSections(text, "fixture1"), "h42"));
