@@ -4,7 +4,7 @@ import type { Flow } from "../../provider/ovs/flow-model";
 import { parseIpJson, type IpLink } from "../../provider/ip/ip";
 import { parseRoutes, type LiveRoute } from "../../provider/ip/route";
 import { parseList, type ListedRule } from "../../provider/iptables/nat";
-import type { Section } from "./snapshot";
+import { DUMP_FAILED, type Section } from "./snapshot";
 
 /** What one host has, parsed from its snapshot sections (pure). Namespaces are keyed by name; "" is the host. */
 export interface HostFacts {
@@ -14,6 +14,8 @@ export interface HostFacts {
   /** Rows of the OVS tables discover cannot express (Mirror, QoS, NetFlow, sFlow, IPFIX), by table. */
   ovsExtra: Record<string, Row[]>;
   flows: Map<string, Flow[]>;
+  /** Bridges whose flows could not be read. */
+  flowsUnread: string[];
   /** Links with addresses, per namespace ("" = the host's own). */
   links: Map<string, IpLink[]>;
   routes: Map<string, LiveRoute[]>;
@@ -53,7 +55,7 @@ function json<T>(body: string, what: string, host: string): T | undefined {
 /** Parse every section; `host` names the host in errors. */
 export function parseSnapshot(sections: readonly Section[], host: string): HostFacts {
   const facts: HostFacts = {
-    hostname: "", ovsExtra: {}, flows: new Map(), links: new Map(), routes: new Map(), nat: new Map(), otherTables: [],
+    hostname: "", ovsExtra: {}, flows: new Map(), flowsUnread: [], links: new Map(), routes: new Map(), nat: new Map(), otherTables: [],
     namespaces: [], namespaceInodes: new Map(), nsidInodes: new Map(), containers: [],
   };
   const containers = new Map<string, Container>();
@@ -78,7 +80,10 @@ export function parseSnapshot(sections: readonly Section[], host: string): HostF
         OVS_EXTRA_TABLES.forEach((t, i) => (facts.ovsExtra[t] = tables[i] ?? []));
         break;
       }
-      case "flows": facts.flows.set(arg, guard(`dump-flows ${arg}`, () => parseDumpFlows(body))); break;
+      case "flows":
+        if (body.includes(DUMP_FAILED)) facts.flowsUnread.push(arg);
+        else facts.flows.set(arg, guard(`dump-flows ${arg}`, () => parseDumpFlows(body)));
+        break;
       case "links": facts.links.set("", guard("ip addr", () => parseIpJson(body))); break;
       case "routes": facts.routes.set("", guard("ip route", () => parseRoutes(body))); break;
       case "nat": facts.nat.set("", parseList(body)); break;

@@ -14,6 +14,8 @@ export interface Section {
 }
 
 const VERSIONS = OPENFLOW_VERSIONS.join(",");
+/** Printed in a flows section when dump-flows failed (ovs-vswitchd down, say): "no flows" would be a lie. */
+export const DUMP_FAILED = "POVS-DUMP-FAILED";
 
 /** The script; its output goes to splitSections. */
 export function snapshotScript(nonce: string): string {
@@ -24,7 +26,7 @@ s hostname ""; hostname
 if command -v ovs-vsctl >/dev/null && ovs-vsctl --timeout=5 get Open_vSwitch . ovs_version >/dev/null; then
   s ovs ""; ovs-vsctl --timeout=10 --format=json --data=json list Bridge -- list Port -- list Interface -- list Controller
   s ovs-extra ""; ovs-vsctl --timeout=10 --format=json --data=json list Mirror -- list QoS -- list NetFlow -- list sFlow -- list IPFIX
-  ovs-vsctl --timeout=10 list-br | while IFS= read -r b; do s flows "$b"; ovs-ofctl -O ${VERSIONS} --no-names dump-flows "$b"; done
+  ovs-vsctl --timeout=10 list-br | while IFS= read -r b; do s flows "$b"; ovs-ofctl -O ${VERSIONS} --no-names dump-flows "$b" || echo ${DUMP_FAILED}; done
 else
   s no-ovs ""
 fi

@@ -134,27 +134,32 @@ test("preview only adopts; up loses no packet and keeps TCP connections; refresh
   expect(readDir(again)).toEqual(readDir(path.join(tmp, "out1")));
 });
 
-test("ovs-docker finds the adopted attachments; del-port shows as a deletion on refresh; a changed tag applies", async () => {
+test("a changed tag and a new attachment apply; ovs-docker finds adopted and stack-made attachments; del-port shows on refresh", async () => {
   expect(stack).toBeDefined();
   // The pipework-style attachment never had ovs-docker's marks: the adoption wrote them.
   const setVlan = await onSpare("h43", "ovs-docker", "set-vlan", "dbr", "eth1", `b2${S}`, "10");
   expect(setVlan.stderr).toBe("");
   expect(setVlan.exitCode).toBe(0);
-  const del = await onSpare("h42", "ovs-docker", "del-port", "dbr", "eth1", `b1${S}`);
-  expect(del.exitCode).toBe(0);
-  await stack.refresh();
-  const pv = await stack.preview();
-  expect(pv.changeSummary.create).toBeGreaterThanOrEqual(1); // the port (and the veth ovs-docker deleted) are gone
+  // The generated program is edited like any other: one VLAN changed, one container plugged in by the stack.
+  expect((await onSpare("h42", "docker", "run", "-d", "--net=none", "--name", `c1${S}`, "pulumi-ovs/busybox:latest", "sleep", "3600")).exitCode).toBe(0);
   const index = path.join(dir, "index.ts");
   const text = fs.readFileSync(index, "utf8");
   const changed = text.replace(/(new ContainerAttachment\("h43-att-a2[^]*?vlan: )10,/, "$120,");
   expect(changed).not.toBe(text);
-  fs.writeFileSync(index, changed);
-  const pv2 = await stack.preview();
-  expect(pv2.changeSummary.update).toBe(1);
+  fs.writeFileSync(index, `${changed}new ContainerAttachment("h42-new", { connection: host1, container: "c1${S}", bridge: r_h42_br_dbr.name, address: "198.18.244.13/24", vlan: 10 });\n`);
+  const pv = (await stack.preview()).changeSummary;
+  expect(pv).toMatchObject({ update: 1, create: 4 });
+  expect(Object.keys(pv).sort()).toEqual(["create", "same", "update"]);
   expect((await stack.up()).summary.result).toBe("succeeded");
   const port = (await onSpare("h43", "ovs-vsctl", "--data=bare", "--no-heading", "--columns=name", "find", "Interface", `external_ids:container_id=a2${S}`)).stdout.trim();
   expect((await onSpare("h43", "ovs-vsctl", "get", "Port", port, "tag")).stdout.trim()).toBe("20");
+  expect((await onSpare("h42", "docker", "exec", `a1${S}`, "ping", "-c", "2", "-W", "2", "198.18.244.13")).exitCode).toBe(0);
+  // ovs-docker removes the attachment the stack made; refresh sees the port and the veth gone, up plugs it in again.
+  const del = await onSpare("h42", "ovs-docker", "del-port", "dbr", "eth1", `c1${S}`);
+  expect(del.stderr).toBe("");
+  expect(del.exitCode).toBe(0);
+  await stack.refresh();
+  expect((await stack.preview()).changeSummary).toMatchObject({ create: 2 });
 });
 
 test("bad input: an unreachable host is named and no directory is left; a host without OVS gives its other objects", async () => {

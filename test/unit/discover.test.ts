@@ -101,6 +101,13 @@ describe("a hand-built host as resources", () => {
     expect(all).toEqual(expect.arrayContaining(["h42-port-ovs2-gw0", "h42-route-host-198.18.246.0_24-0"]));
   });
 
+  test("a bridge whose flows could not be read: its flows are listed as unread, not taken for none", () => {
+    const text = TEXT.replace(/(@@povs-fixture1 flows sw\n)[^]*?(?=@@povs-fixture1 )/, "$1POVS-DUMP-FAILED\n");
+    const m = model(parseSnapshot(splitSections(text, "fixture1"), "h42"));
+    expect(m.resources.some((r) => r.kind === "FlowEntry" && r.name.startsWith("h42-flow-sw-"))).toBe(false);
+    expect(m.skipped).toContainEqual({ what: 'flows of bridge "sw"', why: expect.stringMatching(/dump-flows failed/) });
+  });
+
   test("iptables tables other than nat that hold rules are listed as skipped", () => {
     const f = facts();
     f.otherTables = ["filter", "mangle"];
