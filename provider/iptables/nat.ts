@@ -73,6 +73,11 @@ export function addArgv(s: NatSpec, comment: string): string[] {
   return iptablesArgv(s.namespace, "-t", "nat", ...where, ...ruleArgs(s, comment));
 }
 
+/** Replace rule number `n` (1-based) of the chain in place: the rule keeps its position among the others. */
+export function replaceArgv(s: NatSpec, n: number, comment: string): string[] {
+  return iptablesArgv(s.namespace, "-t", "nat", "-R", s.chain, String(n), ...ruleArgs(s, comment));
+}
+
 /** `iptables -C`: exit 0 when exactly this rule (matches, comment, target) is in the chain, 1 when not. */
 export function checkCmd(s: NatSpec, comment: string | undefined): RemoteCommand {
   return { argv: iptablesArgv(s.namespace, "-t", "nat", "-C", s.chain, ...ruleArgs(s, comment)) };

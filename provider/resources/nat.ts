@@ -1,7 +1,7 @@
 import type { RemoteCommand } from "../transport/command";
 import type { SshHost } from "../transport/pool";
 import { natSchema, type NatInputs } from "../schema/nat";
-import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, type ListedRule } from "../iptables/nat";
+import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, parseList, parseRuleArgs, replaceArgv, ruleArgs, type ListedRule } from "../iptables/nat";
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { assertOwnable, compact, kindModule, readResult } from "./framework";
@@ -31,6 +31,8 @@ export interface NatLive {
   exact: boolean;
   /** The declared rule without any comment is there (made by hand, e.g. the seed's own command). */
   foreignTwin: boolean;
+  /** Its rule number (1-based) in the chain, when `iptables -S` lists it exactly as we would write it. */
+  twinNumber?: number;
 }
 
 function probeCmds(want: NatInputs): RemoteCommand[] {
@@ -60,7 +62,11 @@ export function parseProbe(results: readonly Outcome[], want: NatInputs): NatLiv
     throw failure(`iptables -t nat -S ${want.chain}`, list);
   }
   const comment = ownerComment(want.owner);
-  return { ours: parseList(list.stdout).filter((r) => r.comment === comment), exact: checked(exact), foreignTwin: checked(twin) };
+  const rules = parseList(list.stdout);
+  const plain = ruleArgs(want, undefined).join("\0");
+  const at = rules.findIndex((r) => r.args.join("\0") === plain);
+  const foreignTwin = checked(twin);
+  return { ours: rules.filter((r) => r.comment === comment), exact: checked(exact), foreignTwin, ...(foreignTwin && at >= 0 ? { twinNumber: at + 1 } : {}) };
 }
 
 /** Declared inputs with the rule fields the host has instead (the rule as listed, in input form). */
@@ -74,13 +80,16 @@ export function liveInputs(declared: NatInputs, listed: ListedRule): NatInputs {
 /**
  * Writes that leave exactly one rule with our comment in the chain, the declared one: none when that is
  * already so; otherwise delete every rule of ours (by its listed text) and add the declared one. `creating`:
- * an unmarked identical rule is someone else's unless the user says adopt (then it is swapped for ours).
+ * an unmarked identical rule is someone else's unless the user says adopt; adopting replaces it in place with
+ * our comment added (`iptables -R`: it keeps its position among the chain's other rules, which decides which
+ * rule a packet meets first), or, when the listing does not show where it is, swaps it for ours.
  */
 export function natWrites(want: NatInputs, live: NatLive, creating: boolean): RemoteCommand[] {
   if (live.exact && live.ours.length === 1) return [];
   const adopted: RemoteCommand[] = [];
   if (creating && live.foreignTwin) {
     assertOwnable(KIND, describeRule(want), undefined, want.owner, want.adopt);
+    if (live.twinNumber !== undefined && live.ours.length === 0) return [{ argv: replaceArgv(want, live.twinNumber, ownerComment(want.owner)) }];
     adopted.push({ argv: deleteArgv(want.namespace, want.chain, ruleArgs(want, undefined)) });
   }
   const stale = live.ours.map((r) => ({ argv: deleteArgv(want.namespace, r.chain, r.args) }));

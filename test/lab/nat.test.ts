@@ -101,9 +101,11 @@ describe("NatRule in a namespace", () => {
     const adopted = new Managed(nat, { ...other, adopt: true });
     await adopted.create();
     const all = await rules(router, "POSTROUTING", "MASQUERADE");
-    expect(all).toHaveLength(2); // the unmarked one became the adopter's, inserted first; ours stays
-    expect(all[0]).toContain(ownerComment(other.owner));
-    expect(all[1]).toContain(comment);
+    // The unmarked one became the adopter's where it was (after ours: adopting keeps a rule's position, though
+    // the adopter declares position "first"); ours stays.
+    expect(all).toHaveLength(2);
+    expect(all[0]).toContain(comment);
+    expect(all[1]).toContain(ownerComment(other.owner));
     await adopted.delete();
     await m.delete();
     await m.delete(); // idempotent

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as nat from "../../provider/resources/nat";
 import { liveInputs, natWrites, parseProbe } from "../../provider/resources/nat";
-import { addArgv, checkCmd, deleteArgv, listCmd, ownerComment, parseList, parseRuleArgs, ruleArgs, tokenize } from "../../provider/iptables/nat";
+import { addArgv, checkCmd, deleteArgv, listCmd, ownerComment, parseList, parseRuleArgs, replaceArgv, ruleArgs, tokenize } from "../../provider/iptables/nat";
 import type { NatInputs } from "../../provider/schema/nat";
 import { UNKNOWN } from "../../provider/schema/base";
 import { HOSTILE } from "../helpers/hostile";
@@ -144,6 +144,14 @@ describe("NatRule plan", () => {
     ]);
     const exact = { chain: "POSTROUTING", args: ruleArgs(w, C), comment: C };
     expect(natWrites(w, { ours: [exact, exact], exact: true, foreignTwin: false }, false)).toHaveLength(3);
+  });
+
+  it("adopts an identical unmarked rule in place (iptables -R keeps its position in the chain)", async () => {
+    const w = { ...(await checkedInputs(seed)), adopt: true };
+    const listing = ["-P POSTROUTING ACCEPT", "-A POSTROUTING -o eth9 -j MASQUERADE", `-A POSTROUTING ${ruleArgs(w, undefined).join(" ")}`, "-A POSTROUTING -o eth8 -j MASQUERADE"].join("\n");
+    const live = parseProbe([{ code: 0, stdout: listing, stderr: "" }, { code: 1, stdout: "", stderr: "" }, { code: 0, stdout: "", stderr: "" }], w)!;
+    expect(live).toMatchObject({ foreignTwin: true, twinNumber: 2, ours: [] });
+    expect(natWrites(w, live, true).map((c) => c.argv)).toEqual([replaceArgv(w, 2, C)]);
   });
 
   it("refuses an identical unmarked rule on create unless adopt, then swaps it for ours", async () => {
