@@ -13,7 +13,9 @@
 # Faults (reliability tests; refuse inventory hosts without --force):
 #   lab.sh spare-up HOST | spare-down HOST   extra host h41..h50, not in the inventory
 #   lab.sh restart-vswitchd HOST   flows vanish, OVSDB kept
-#   lab.sh reboot HOST             namespaces, links, flows gone; OVSDB kept
+#   lab.sh reboot HOST             namespaces, links, flows, iptables rules, added
+#                                  routes and addresses gone; OVSDB and files kept
+#   lab.sh fake-systemd HOST on|off   /run/systemd/system present inside HOST (or not)
 #   lab.sh kill-sessions HOST      drop every SSH connection (listener stays)
 #   lab.sh block-ssh HOST | unblock-ssh HOST   sshd unreachable (iptables DROP)
 #
@@ -39,7 +41,7 @@ source "$LAB_ROOT/lib/lifecycle.sh"
 source "$LAB_ROOT/lib/faults.sh"
 
 usage() {
-    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -56,6 +58,7 @@ main() {
     spare-down) cmd_spare_down "$@" ;;
     restart-vswitchd) cmd_restart_vswitchd "$@" ;;
     reboot) cmd_reboot "$@" ;;
+    fake-systemd) cmd_fake_systemd "$@" ;;
     kill-sessions) cmd_kill_sessions "$@" ;;
     block-ssh) cmd_block_ssh "$@" ;;
     unblock-ssh) cmd_unblock_ssh "$@" ;;

@@ -32,6 +32,11 @@ HOST_TRUNK_IF="eth1"
 
 OVS_SCHEMA="/usr/share/openvswitch/vswitch.ovsschema"
 
+# Where the provider keeps a stack's restore state and installs its units (docs/reboot.md): each host sees its own
+# directory there (hN/state, hN/units), bound in its sshd's mount namespace.
+HOST_STATE_DIR="/var/lib/pulumi-ovs"
+HOST_UNIT_DIR="/etc/systemd/system"
+
 # --- Per-host derived names (argument: host index I >= 1) ---------------------
 host_name()  { echo "h$1"; }
 host_netns() { echo "povs-h$1"; }

@@ -134,10 +134,32 @@ cmd_restart_vswitchd() {
     log "h$i: ovs-vswitchd restarted (flows gone, OVSDB kept)"
 }
 
+# What a reboot drops beside links and namespaces, in host I's own namespace: every iptables rule, the routes
+# made after boot (kernel routes of the lab's own addresses stay) and addresses on the lab's NICs other than
+# the ones its boot config gives them (mgmt0's address; ul0 and eth1 have none).
+drop_volatile_config() {
+    local i="$1" ns t p a
+    ns="$(host_netns "$i")"
+    for t in nat filter mangle raw; do
+        ip netns exec "$ns" iptables -w 5 -t "$t" -F 2>/dev/null || true
+        ip netns exec "$ns" iptables -w 5 -t "$t" -X 2>/dev/null || true
+    done
+    for p in boot static 198; do
+        ip -n "$ns" route flush proto "$p" 2>/dev/null || true
+    done
+    ip -n "$ns" addr flush dev "$HOST_TRUNK_IF" 2>/dev/null || true
+    ip -n "$ns" addr flush dev "$HOST_UL_IF" 2>/dev/null || true
+    for a in $(ip -n "$ns" -o -4 addr show dev "$HOST_MGMT_IF" | awk '{print $4}'); do
+        [[ "$a" == "$(mgmt_ip "$i")/$MGMT_PREFIX" ]] || ip -n "$ns" addr del "$a" dev "$HOST_MGMT_IF" 2>/dev/null || true
+    done
+}
+
 # reboot HOST [--force]: what a reboot leaves of a host whose network is not
 # persisted: no namespaces made inside it, no links but the lab's own NICs, no
-# flows; OVSDB (conf.db) kept, so bridges and ports are still configured.
-# Processes are not killed (docker is shared: restart containers yourself).
+# flows, no iptables rules, no routes or addresses but the boot config's; OVSDB
+# (conf.db) kept, so bridges and ports are still configured. Files kept (the
+# host's /var/lib/pulumi-ovs and /etc/systemd/system). Processes are not killed
+# (docker is shared: restart containers yourself).
 cmd_reboot() {
     local i ns l
     i="$(fault_args "$@")"
@@ -152,8 +174,29 @@ cmd_reboot() {
         *) ip -n "$(host_netns "$i")" link del "$l" 2>/dev/null || true ;;
         esac
     done
+    drop_volatile_config "$i"
     start_vswitchd "$i"
-    log "h$i: rebooted (namespaces, links and flows gone; OVSDB kept)"
+    log "h$i: rebooted (namespaces, links, flows, iptables rules, routes and added addresses gone; OVSDB kept)"
+}
+
+# fake-systemd HOST on|off [--force]: inside HOST, /run/systemd/system exists (on) or not (off, as built), so
+# the provider takes the path of a host that boots with systemd (it installs units; the lab runs no systemd,
+# so tests run a unit's ExecStart themselves). Only the host's sshd mount namespace changes.
+cmd_fake_systemd() {
+    local i mode hd
+    (($# >= 2)) || die "usage: lab.sh fake-systemd HOST on|off [--force]"
+    mode="$2"
+    i="$(fault_args "$1" "${@:3}")"
+    require_root
+    hd="$(host_dir "$i")"
+    case "$mode" in
+    on)
+        mkdir -p "$hd/systemd-run/system"
+        in_host "$i" sh -c 'mountpoint -q /run/systemd 2>/dev/null && [ -d /run/systemd/system ] || { mkdir -p /run/systemd && mount --bind "$1" /run/systemd; }' sh "$hd/systemd-run"
+        ;;
+    off) in_host "$i" sh -c '[ -d /run/systemd/system ] && umount /run/systemd || true' ;;
+    *) die "fake-systemd: mode must be on or off" ;;
+    esac
 }
 
 # The processes of host I's SSH sessions: children and grandchildren of its sshd listener.

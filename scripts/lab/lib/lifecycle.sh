@@ -7,7 +7,7 @@ host_up() {
     local i="$1" hd
     hd="$(host_dir "$i")"
     mkdir -p "$hd"
-    rm -rf "$hd/run" "$hd/db" "$hd/netns" "$hd/log"
+    rm -rf "$hd/run" "$hd/db" "$hd/netns" "$hd/log" "$hd/state" "$hd/units" "$hd/systemd-run"
     mkdir -p "$hd/run" "$hd/db" "$hd/netns" "$hd/log" "$hd/ssh"
     create_host_netns "$i"
     start_ovs "$i"
@@ -170,7 +170,7 @@ host_down() {
     for m in $(awk -v d="$hd" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
         umount -l "$m" 2>/dev/null || true
     done
-    rm -rf "$hd/run" "$hd/db" "$hd/netns"
+    rm -rf "$hd/run" "$hd/db" "$hd/netns" "$hd/state" "$hd/units" "$hd/systemd-run"
     rm -f "$hd/ssh/sshd.pid"
 }
 
@@ -192,6 +192,8 @@ lab_down() {
         umount -l "$m" 2>/dev/null || true
     done
     rm -rf "$LAB_DIR/image-rootfs"
+    # The mount point start_sshd made (empty unless a host built before it existed wrote there).
+    rmdir "$HOST_STATE_DIR" 2>/dev/null || true
 }
 
 cmd_down() {

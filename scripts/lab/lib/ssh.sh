@@ -81,7 +81,8 @@ EOF
 }
 
 # sshd of host I: inside povs-hI and a private mount namespace in which
-# /run/openvswitch and /run/netns are the host's own directories. Everything an
+# /run/openvswitch, /run/netns, /var/lib/pulumi-ovs and /etc/systemd/system are
+# the host's own directories. Everything an
 # ssh session does (and `lab.sh exec`, which enters this same mount
 # namespace) therefore sees only this host's OVS and `ip netns` namespaces.
 #
@@ -94,7 +95,10 @@ start_sshd() {
     local i="$1" hd sd
     hd="$(host_dir "$i")"
     sd="$hd/ssh"
-    mkdir -p "$hd/run" "$hd/netns" /run/openvswitch /run/netns /run/sshd
+    mkdir -p "$hd/run" "$hd/netns" "$hd/state" "$hd/units" /run/openvswitch /run/netns /run/sshd
+    # Mount points of the host's private /var/lib/pulumi-ovs and /etc/systemd/system (reboot restore, docs/reboot.md).
+    # Only the empty directory is made on the machine; `down` removes it again when it is still empty.
+    mkdir -p "$HOST_STATE_DIR" "$HOST_UNIT_DIR"
     chmod 755 /run/sshd
     rm -f "$sd/sshd.pid"
     # Newer OpenSSH (9.8+) penalizes addresses with many failed logins; all
@@ -108,8 +112,10 @@ start_sshd() {
         set -e
         mount --bind "$1" /run/openvswitch
         mount --bind "$2" /run/netns
+        mount --bind "$5" "$7"
+        mount --bind "$6" "$8"
         exec /usr/sbin/sshd -f "$3" -E "$4"
-    ' sh "$hd/run" "$hd/netns" "$sd/sshd_config" "$sd/sshd.log" 9>&-
+    ' sh "$hd/run" "$hd/netns" "$sd/sshd_config" "$sd/sshd.log" "$hd/state" "$hd/units" "$HOST_STATE_DIR" "$HOST_UNIT_DIR" 9>&-
     # sshd forks into the background and writes its pidfile once listening.
     wait_for 10 pidfile_alive "$sd/sshd.pid" sshd || die "sshd of h$i did not start (see $sd/sshd.log)"
 }
