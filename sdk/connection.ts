@@ -36,5 +36,12 @@ export interface ConnectionArgs {
   /** Concurrent SSH channels on the one pooled connection. Default 8 (OpenSSH allows 10). */
   maxChannels?: pulumi.Input<number>;
   /** A jump host, like `ssh -J`. */
-  proxy?: pulumi.Input<Omit<ConnectionArgs, "proxy">>;
+  proxy?: pulumi.Input<Omit<ConnectionArgs, "proxy" | "restoreOnBoot">>;
+  /**
+   * Re-create what the stack declared on this host after a reboot, with nobody running `pulumi up`
+   * (docs/reboot.md): the host keeps the stack's state in /var/lib/pulumi-ovs and, where systemd runs, a
+   * `pulumi-ovs-restore.service` unit applies it at boot. Default true; false: nothing is written to the host.
+   * Resources on one host should agree.
+   */
+  restoreOnBoot?: pulumi.Input<boolean>;
 }

@@ -52,6 +52,11 @@ export function linkDelArgv(e: Pick<VethEnd, "name" | "namespace">): string[] {
   return ipArgv(e.namespace, "link", "del", "dev", e.name);
 }
 
+/** Exit 0 when the end exists. */
+export function linkShowArgv(e: Pick<VethEnd, "name" | "namespace">): string[] {
+  return ipArgv(e.namespace, "link", "show", "dev", e.name);
+}
+
 export function linkSetArgv(e: Pick<VethEnd, "name" | "namespace">, ...settings: string[]): string[] {
   return ipArgv(e.namespace, "link", "set", "dev", e.name, ...settings);
 }

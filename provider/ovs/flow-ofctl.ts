@@ -69,6 +69,14 @@ export function addFlowCommand(bridge: string, versions: string, flow: string): 
   return { argv: flowFileArgv(bridge, versions), stdin: `${flow}\n` };
 }
 
+/**
+ * One flow added on its own with every OpenFlow version offered (the restore script's form: it runs without
+ * knowing the bridge's protocols; ovs-ofctl negotiates the highest the bridge allows, as ofVersions() does).
+ */
+export function addFlowArgv(bridge: string, flow: string): string[] {
+  return ofctlWrite(OPENFLOW_VERSIONS.join(","), "add-flow", bridge, flow);
+}
+
 /** addFlowCommand whose line joins the file of other flow changes on the bridge in the same round trip. */
 export function addFlowMergeable(bridge: string, versions: string, flow: string): RemoteCommand {
   return { ...addFlowCommand(bridge, versions, flow), merge: flowFileHint(bridge, versions, flow) };

@@ -145,5 +145,11 @@ export function portOwner(live: LivePort): string | undefined {
  * port was bound to; a different one now means the port is effectively gone.
  */
 export function bindingIsStale(live: LivePort, boundIfindex: unknown): boolean {
-  return typeof boundIfindex === "number" && (live.iface?.ifindex ?? 0) !== boundIfindex;
+  const now = live.iface?.ifindex ?? 0;
+  if (typeof boundIfindex !== "number" || now === boundIfindex) return false;
+  // The reboot restore re-created the device before ovs-vswitchd opened it, and recorded the device it opened.
+  return !(now > 0 && live.iface?.externalIds[RESTORED_BINDING_KEY] === String(now));
 }
+
+/** Interface external_id the reboot restore sets to the ifindex of the device ovs-vswitchd opened at boot. */
+export const RESTORED_BINDING_KEY = "pulumi-ovs-bound-ifindex";

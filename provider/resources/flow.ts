@@ -3,7 +3,8 @@ import type { Flow } from "../ovs/flow-model";
 import { droppedMatchFields, parseActions, parseDumpFlows, parseMatch, parsedFlowMatch } from "../ovs/flow-parse";
 import { actionsText, cookieHex, flowKey, formatFlow, keyOf, matchText } from "../ovs/flow-format";
 import { cookieFor } from "../ovs/flow-cookies";
-import { addFlowMergeable, delFlowStrictCommand, dumpFlowsArgv, ofVersions, parseFlowCommand } from "../ovs/flow-ofctl";
+import { addFlowArgv, addFlowMergeable, delFlowStrictCommand, dumpFlowsArgv, ofVersions, parseFlowCommand } from "../ovs/flow-ofctl";
+import { PHASE } from "../host/restore-file";
 import type { BridgeRow } from "../ovs/ovsdb";
 import { liveFlows as sharedFlows, mutate, ovsState } from "../host/facts";
 import type { SshHost } from "../transport/pool";
@@ -173,6 +174,8 @@ const p = kindModule({
   kind: KIND,
   schema: flowSchema,
   rules,
+  // After a reboot (or an ovs-vswitchd restart) the flow table is empty: add the flow again (an ADD overwrites).
+  restore: (want) => ({ phase: PHASE.flow, steps: [{ argv: addFlowArgv(want.bridge, flowText(want)) }] }),
   label: flowLabel,
   diff(d, olds, news) {
     // A refresh found our flow under another cookie (re-added by hand): update, which writes our cookie again.

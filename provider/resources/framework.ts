@@ -6,6 +6,8 @@ import { RemoteCommandError, withResourceContext } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
 import { isVsctlWrite, vsctlWrite } from "../ovs/merge";
 import type { RemoteCommand } from "../transport/command";
+import type { RestoreEntry } from "../host/restore-file";
+import { entryDiff, restoreHooks } from "./restore";
 
 /**
  * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
@@ -226,6 +228,8 @@ export interface KindSpec<S extends InputSchema, Old extends boolean = false> {
   read(c: HostContext & { id: string; props: Record<string, unknown>; declared: z.output<S> }): Promise<dynamic.ReadResult>;
   update(c: HostContext & { want: z.output<S>; old: Old extends true ? z.output<S> : undefined }): Promise<dynamic.UpdateResult>;
   delete(c: HostContext & { props: Record<string, unknown>; old: z.output<S> }): Promise<void>;
+  /** What a reboot drops of the object, as restore steps from the kind's own builders (resources/restore.ts). */
+  restore?: (inputs: z.output<S>) => Omit<RestoreEntry, "label"> | undefined;
 }
 
 /** The dynamic provider functions of a kind (what its module under provider/resources exports). */
@@ -235,30 +239,31 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
   const label = spec.label ?? ((i: z.output<S>) => String((i as { name?: unknown }).name));
   const run = <T>(inputs: z.output<S>, fn: (c: HostContext) => Promise<T>) =>
     step(kind, label(inputs), inputs as { connection?: unknown }, () => fn(hostOf(inputs as { connection?: unknown })));
+  const restore = restoreHooks(kind, label, spec.restore);
   return {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
       return checkInputs(schema, news);
     },
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-      const d = diffInputs(keys, rules, olds, news);
+      const d = entryDiff(diffInputs(keys, rules, olds, news), olds);
       return spec.diff ? spec.diff(d, olds, news) : d;
     },
     async create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
       const want = parseInputs(schema, raw);
-      return run(want, (c) => spec.create({ ...c, want }));
+      return run(want, async (c) => restore.save(c, want, await spec.create({ ...c, want }), true));
     },
     async read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
       const declared = parseStoredInputs(schema, props);
-      return run(declared, (c) => spec.read({ ...c, id, props, declared }));
+      return run(declared, async (c) => restore.check(c, declared, await spec.read({ ...c, id, props, declared })));
     },
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
       const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
-      return run(want, (c) => spec.update({ ...c, want, old }));
+      return run(want, async (c) => restore.save(c, want, await spec.update({ ...c, want, old })));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
       const old = parseStoredInputs(schema, props);
-      await run(old, (c) => spec.delete({ ...c, props, old }));
+      await run(old, async (c) => restore.save(c, old, await spec.delete({ ...c, props, old }), false, true));
     },
   };
 }

@@ -5,6 +5,7 @@ import { addArgv, checkCmd, deleteArgv, describeRule, listCmd, ownerComment, par
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { assertOwnable, compact, kindModule, readResult } from "./framework";
+import { PHASE } from "../host/restore-file";
 
 /**
  * NatRule: one iptables nat rule (`iptables -t nat -A POSTROUTING -s NET ! -d NET -o DEV -j MASQUERADE`) in
@@ -112,6 +113,8 @@ const p = kindModule({
   kind: KIND,
   schema: natSchema,
   rules,
+  // Added unless exactly this rule (with our comment) is already in the chain.
+  restore: (want) => ({ phase: PHASE.nat, steps: [{ argv: addArgv(want, ownerComment(want.owner)), unless: checkCmd(want, ownerComment(want.owner)).argv }] }),
   label: describeRule,
   diff(d, olds) {
     // A refresh that found our rule altered in a way the fields cannot show (options this model does not cover).

@@ -20,6 +20,7 @@ import { ok } from "../ip/batch";
 import { query, writeThenRead } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
 import { assertOwnable, compact, containsUnknown, kindModule } from "./framework";
+import { PHASE, type RestoreStep } from "../host/restore-file";
 
 /**
  * NetNamespace: a named network namespace, or a docker container's namespace linked as /run/netns/NAME.
@@ -93,6 +94,16 @@ export function containerWrites(want: NetnsInputs, live: NetnsLive, checkOwner: 
   return [...relink, ...(markedUp ? [] : [{ argv: loopbackArgv(want.name, ownerMarker(want.owner)) }])];
 }
 
+/**
+ * At boot: a named namespace is added again; a container's is linked again once the container runs (the restore
+ * script's povs_link_netns waits for it, then links its PID as linkNetnsCmds does). Then lo up with our marker.
+ */
+export function restoreSteps(want: NetnsInputs): RestoreStep[] {
+  const lo = { argv: loopbackArgv(want.name, ownerMarker(want.owner)) };
+  if (want.container) return [{ argv: ["povs_link_netns", want.name, want.container] }, lo];
+  return [{ argv: netnsAddArgv(want.name), unless: ["test", "-e", netnsPath(want.name)] }, lo];
+}
+
 async function probe(host: SshHost, want: NetnsInputs): Promise<NetnsLive> {
   return parseNetnsProbe(await query(host, netnsProbeCmds(want.name, want.container)), !!want.container);
 }
@@ -110,6 +121,7 @@ const p = kindModule({
   kind: KIND,
   schema: netnsSchema,
   rules,
+  restore: (want) => ({ phase: PHASE.netns, steps: restoreSteps(want) }),
   diff(d, olds, news) {
     // A refresh that found the container restarted leaves inputs equal: the stale link alone asks for an update.
     if (!d.changes && !containsUnknown(news.container) && isStale(olds)) return { ...d, changes: true };

@@ -7,6 +7,7 @@ import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
 import { assertOwnable, compact, createOrAdopt, kindModule, readResult, write } from "./framework";
+import { PHASE, type RestoreStep } from "../host/restore-file";
 
 /**
  * OvsPort: a port on a bridge (system, internal or patch) with VLAN settings; an internal port can also get
@@ -52,6 +53,23 @@ async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): 
     cmds.push({ argv: ipArgv(want.netns, "link", "set", "dev", want.name, up ? "up" : "down") });
   }
   return cmds;
+}
+
+/**
+ * At boot OVSDB still has the port and ovs-vswitchd opens its device once it exists again (a veth the restore
+ * re-creates): a system port only records that binding (see bindingIsStale). An internal port's device comes
+ * back in the host's namespace, without addresses: it is moved, addressed and set up as linkCommands does.
+ */
+export function restoreSteps(want: PortInputs): RestoreStep[] {
+  if ((want.type ?? "system") === "system") return [{ argv: ["povs_mark_bound", want.name] }];
+  if (want.type !== "internal" || (want.addresses === undefined && want.up === undefined && want.netns === undefined)) return [];
+  const move = want.netns ? [{ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns), unless: ipArgv(want.netns, "link", "show", "dev", want.name) }] : [];
+  const up = want.up ?? true;
+  return [
+    ...move,
+    ...addressChanges(want.netns, want.name, [], want.addresses ?? []).map((argv) => ({ argv })),
+    { argv: ipArgv(want.netns, "link", "set", "dev", want.name, up ? "up" : "down") },
+  ];
 }
 
 async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating = false): Promise<void> {
@@ -125,6 +143,7 @@ const p = kindModule({
   schema: portSchema,
   rules,
   parseOld: true,
+  restore: (want) => ({ phase: PHASE.port, steps: restoreSteps(want) }),
   async create({ host, conn, want }) {
     await apply(host, want, undefined, true);
     const { port, mac } = await live(host, want);

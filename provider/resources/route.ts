@@ -18,6 +18,7 @@ import {
 import { isNoNamespace, missingTool, missingToolError, noNamespaceError } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { assertOwnable, compact, kindModule, readResult } from "./framework";
+import { PHASE } from "../host/restore-file";
 
 /**
  * Route: an IPv4 route in the host's main table or a namespace's (`ip [-n NS] route replace DEST via GW dev
@@ -96,6 +97,7 @@ const p = kindModule({
   schema: routeSchema,
   rules,
   label: describeRoute,
+  restore: (want) => ({ phase: PHASE.route, steps: [{ argv: routeReplaceArgv(want) }] }),
   async create({ host, conn, want }) {
     await converge(host, want);
     return { id: `${conn.host}/route/${want.namespace ?? "-"}/${want.destination}/${want.metric ?? 0}`, outs: compact(want) };

@@ -10,6 +10,7 @@ import {
   endQueryCmds,
   isGone,
   linkDelArgv,
+  linkShowArgv,
   parseEndQuery,
   vethAddArgv,
   type EndLive,
@@ -22,6 +23,7 @@ import { isNoNamespace } from "../ip/batch";
 import { query, writeThenRead, type Outcome } from "../host/facts";
 import { isOurs, markedOwner, ownerMarker } from "../ip/owner";
 import { assertOwnable, compact, containsUnknown, kindModule, readResult, UNKNOWN } from "./framework";
+import { PHASE, type RestoreStep } from "../host/restore-file";
 
 /**
  * VethPair: a veth pair, each end in the host or in a named namespace, with MTU, MAC, addresses, link state,
@@ -143,6 +145,17 @@ export function endsCollide(olds: Record<string, unknown>, news: Record<string, 
   return after.some((k) => k === UNKNOWN || before.includes(k));
 }
 
+/** At boot: the pair added again (unless its first end is there), then both ends set up as after a create. */
+export function restoreSteps(want: VethInputs): RestoreStep[] {
+  const [a, b] = ends(want);
+  const marker = ownerMarker(want.owner);
+  return [
+    { argv: vethAddArgv(a, b), unless: linkShowArgv(a) },
+    ...endConvergeCmds(a, "fresh", undefined, marker),
+    ...endConvergeCmds(b, "fresh", undefined, marker),
+  ];
+}
+
 async function probe(host: SshHost, want: VethInputs, old?: VethInputs): Promise<PairLive> {
   const q = pairQuery(want, old);
   return q.parse(await query(host, q.cmds));
@@ -171,6 +184,7 @@ const p = kindModule({
   schema: vethSchema,
   rules,
   parseOld: true,
+  restore: (want) => ({ phase: PHASE.veth, steps: restoreSteps(want) }),
   diff: (d, olds, news) => ({ ...d, deleteBeforeReplace: !!d.deleteBeforeReplace && endsCollide(olds, news) }),
   async create({ host, conn, want }) {
     const live = await converge(host, want);

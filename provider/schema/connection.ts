@@ -55,6 +55,8 @@ const baseConnection = z.object({
 export const connectionSchema = baseConnection.extend({
   /** A jump host, as `ssh -J`. */
   proxy: baseConnection.optional(),
+  /** Keep the stack's restore state on the host and install the boot unit (docs/reboot.md). Default true. */
+  restoreOnBoot: z.boolean().optional(),
 });
 
 export type ConnectionInput = z.input<typeof connectionSchema>;

@@ -32,6 +32,8 @@ export interface ProxyConnection {
 /** A parsed connection: the target host, optionally reached through a jump host (as `ssh -J`). */
 export interface Connection extends ProxyConnection {
   proxy?: ProxyConnection | undefined;
+  /** Keep the stack's restore state on the host and install the boot unit (docs/reboot.md). Default true. */
+  restoreOnBoot?: boolean | undefined;
 }
 
 /** Whether commands on this connection go through sudo. */

@@ -1,8 +1,8 @@
 import * as crypto from "node:crypto";
-import * as path from "node:path";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
-import { REPO_ROOT, labHost, onHost, uniq } from "../helpers/lab";
+import { labHost, onHost, uniq } from "../helpers/lab";
+import { eventually, lab, spareHost } from "../helpers/spare";
 
 /**
  * Issue 7, part 4: faults through the real engine on the lab. Faults 1-4 break a host, so they run on a spare
@@ -20,37 +20,8 @@ type Program = { program: () => Promise<Record<string, unknown>> };
 const figures: Record<string, unknown> = {};
 const { timings, timed } = stepTimer();
 
-async function lab(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const { execa } = await import("execa");
-  const r = await execa("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args], { reject: false });
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
-}
-/** Run argv as root on the spare host. */
-const onSpare = (...argv: string[]) => lab("exec", SPARE, "--", ...argv);
-
-/** ICMP from a namespace (or docker:NAME) of the spare host. */
-async function pings(from: string, to: string, count = 2): Promise<boolean> {
-  const inside = from.startsWith("docker:") ? ["docker", "exec", from.slice(7)] : ["ip", "netns", "exec", from];
-  return (await onSpare(...inside, "ping", "-c", String(count), "-W", "1", "-i", "0.2", to)).exitCode === 0;
-}
-
-/** A TCP message from namespace `from` to `to:port`, listened on in namespace `listenIn` (all on the spare). */
-async function tcpWorks(listenIn: string, from: string, to: string, port = 5001): Promise<boolean> {
-  const token = `povs-${Math.random().toString(36).slice(2, 10)}`;
-  const listener = onSpare("ip", "netns", "exec", listenIn, "timeout", "6", "nc", "-l", "-p", String(port));
-  await new Promise((r) => setTimeout(r, 400));
-  await onSpare("ip", "netns", "exec", from, "sh", "-c", `echo ${token} | timeout 4 nc -N -w 2 ${to} ${port}`);
-  return (await listener).stdout.includes(token);
-}
-
-async function eventually(probe: () => Promise<boolean>, seconds = 15): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** Run argv as root on the spare host; packets on it. */
+const { on: onSpare, pings, tcpWorks } = spareHost(SPARE);
 
 const noChanges = async (h: StackHandle) => expect(Object.keys((await h.stack.preview()).changeSummary)).toEqual(["same"]);
 const exported = async (h: StackHandle) => JSON.parse((await h.cli(["stack", "export"])).stdout) as { deployment: { resources: Record<string, unknown>[]; pending_operations?: unknown[] } };

@@ -69,8 +69,10 @@ class FakeOvs {
 
   private exec(cmd: RemoteCommand): CommandResult {
     if (this.unreachable) throw new ConnectionError(this.label, "connect ECONNREFUSED");
-    this.calls.push(cmd);
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+    // The restore state file (off here: restoreOnBoot false) is removed after an update or delete; not OVS.
+    if (cmd.argv[0] === "sh" && cmd.argv[1] === "-c") return ok();
+    this.calls.push(cmd);
     const fail = (stderr: string): CommandResult => ({ code: 1, stdout: "", stderr });
     const argv = cmd.argv;
     if (argv[0] === "ovs-vsctl") return ok(this.listAll());
@@ -126,7 +128,8 @@ function normalize(f: Flow): Flow {
 let fake: FakeOvs;
 jest.mock("../../provider/transport/pool", () => ({ ...jest.requireActual("../../provider/transport/pool"), hostFor: () => fake }));
 
-const conn = { host: "198.18.0.11", user: "povs", privateKey: "k" };
+// Restore state is tested in restore-file.test.ts and test/e2e/restore: here only OVS.
+const conn = { host: "198.18.0.11", user: "povs", privateKey: "k", restoreOnBoot: false };
 const OWNER = "proj/dev/FlowEntry/gw";
 const COOKIE = cookieFor(OWNER);
 const base = { connection: conn, owner: OWNER, bridge: "br0", table: 3, priority: 700, match: "in_port=1,dl_type=0x0800,nw_dst=198.18.20.100", actions: "mod_dl_dst:f2:70:38:c0:00:27,output:2" };

@@ -1,0 +1,206 @@
+import * as crypto from "node:crypto";
+import type { CommandResult, MergeRule, RemoteCommand } from "../transport/command";
+import { shellJoin } from "../transport/quote";
+import { RESTORE_RUNNER, RESTORE_UNIT } from "./restore-runner";
+
+/**
+ * The per-stack restore state on a host (docs/reboot.md): /var/lib/pulumi-ovs/<stack>.state, a line file whose
+ * steps are POSIX sh commands rendered from the provider's own command builders, which the restore unit's
+ * script runs at boot. Builders of the command that writes it and a parser of what it holds; pure.
+ *
+ *   pulumi-ovs-state <TAB> VERSION <TAB> PROJECT/STACK
+ *   E <TAB> PHASE <TAB> KEY <TAB> HASH <TAB> LABEL           one per resource (KEY: hash of its owner)
+ *   S <TAB> PHASE <TAB> KEY <TAB> UNLESS <TAB> COMMAND        its steps, in order (UNLESS "-": always run)
+ *   end <TAB> CKSUM                                           `cksum` of every line above
+ *
+ * Lines are sorted by phase (stable), so namespaces come before veths, veths before ports, ports before routes,
+ * NAT rules and flows, whatever the order in which resources were created.
+ */
+
+export const STATE_VERSION = 1;
+export const STATE_DIR = "/var/lib/pulumi-ovs";
+export const UNIT_DIR = "/etc/systemd/system";
+export const RESTORE_SCRIPT = `${STATE_DIR}/restore.sh`;
+export const UNIT_NAME = "pulumi-ovs-restore.service";
+
+/** One command of a restore: run `argv` unless `unless` succeeds (the object is already there). */
+export interface RestoreStep {
+  argv: string[];
+  unless?: string[];
+}
+
+/** What one resource contributes to its stack's file. */
+export interface RestoreEntry {
+  /** Dependency order: lower phases run first (see PHASE). */
+  phase: number;
+  /** The resource in the unit's log, e.g. `VethPair demo-v1`. */
+  label: string;
+  steps: RestoreStep[];
+}
+
+/** Phases of the restore, in the order objects depend on each other. */
+export const PHASE = { netns: 10, veth: 20, port: 30, route: 40, nat: 50, flow: 60 } as const;
+
+/** The stack a resource belongs to, from its owner (`project/stack/kind/name`, sdk/internal.ts). */
+export function stackOf(owner: string): string {
+  const [project, stack] = owner.split("/");
+  if (!project || !stack) throw new Error(`owner ${JSON.stringify(owner)} names no project and stack`);
+  return `${project}/${stack}`;
+}
+
+/** The stack's file name: readable, and unique per project/stack even after unsafe characters are replaced. */
+export function stateFileName(stack: string): string {
+  const safe = stack.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, "_");
+  return `${safe}.${crypto.createHash("sha256").update(stack).digest("hex").slice(0, 8)}.state`;
+}
+
+/** A resource's key in the file: its owner, hashed (owners may hold spaces and any length). */
+export function entryKey(owner: string): string {
+  return crypto.createHash("sha256").update(owner).digest("hex").slice(0, 16);
+}
+
+function renderStep(s: RestoreStep): [string, string] {
+  return [s.unless ? shellJoin(s.unless) : "-", shellJoin(s.argv)];
+}
+
+/** What the entry's hash covers: its phase and commands (a changed input that changes a command makes it stale). */
+export function entryHash(e: RestoreEntry): string {
+  return crypto.createHash("sha256").update(JSON.stringify([e.phase, e.steps.map(renderStep)])).digest("hex").slice(0, 16);
+}
+
+/** The E and S lines of one entry. Throws for text a line cannot carry (validated inputs never produce it). */
+export function entryLines(key: string, e: RestoreEntry): string {
+  const label = e.label.replace(/[^\x20-\x7e]/g, "?");
+  const lines = [["E", String(e.phase), key, entryHash(e), label].join("\t")];
+  for (const s of e.steps) {
+    const [unless, cmd] = renderStep(s);
+    if (/[\t\n\r]/.test(unless + cmd)) throw new Error(`restore step of ${label} holds a tab or newline: ${JSON.stringify(cmd)}`);
+    lines.push(["S", String(e.phase), key, unless, cmd].join("\t"));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** What a stack's file says: entry hashes by key, or why it cannot be used. */
+export type StateFile = { kind: "absent" } | { kind: "invalid"; reason: string } | { kind: "ok"; version: number; hashes: Map<string, string> };
+
+/** `cat FILE` of the stack's file (exit 1: no file). */
+export function readStateCmd(file: string): RemoteCommand {
+  return { argv: ["cat", "--", `${STATE_DIR}/${file}`], okCodes: [1], read: true };
+}
+
+/** Parse the file (the restore script's checks, minus the checksum, which needs `cksum` on the host). */
+export function parseStateFile(r: CommandResult): StateFile {
+  if (r.code !== 0) return /No such file/i.test(r.stderr) ? { kind: "absent" } : { kind: "invalid", reason: r.stderr.trim() };
+  const lines = r.stdout.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const head = /^pulumi-ovs-state\t(\d+)\t/.exec(lines[0] ?? "");
+  if (!head) return { kind: "invalid", reason: "no header" };
+  const version = Number(head[1]);
+  if (version > STATE_VERSION) return { kind: "invalid", reason: `format version ${version} is newer than ${STATE_VERSION}` };
+  if (!/^end\t\d+ \d+$/.test(lines[lines.length - 1] ?? "")) return { kind: "invalid", reason: "truncated (no end line)" };
+  const hashes = new Map<string, string>();
+  for (const l of lines.slice(1, -1)) {
+    const f = l.split("\t");
+    if (f[0] === "E" && f.length === 5) hashes.set(f[2], f[3]);
+  }
+  return { kind: "ok", version, hashes };
+}
+
+/** Whether this resource's entry in the file is there and current: undefined when it is, else why not. */
+export function entryDrift(file: StateFile, key: string, e: RestoreEntry): "missing" | "stale" | undefined {
+  const have = file.kind === "ok" ? file.hashes.get(key) : undefined;
+  if (have === undefined) return "missing";
+  return have === entryHash(e) ? undefined : "stale";
+}
+
+/**
+ * Writes the file under a lock (flock on STATE_DIR/.lock), atomically (tmp + rename): the entries of the keys
+ * in "$@" are replaced by the lines on stdin (none: removed). An unreadable old file (truncated, corrupted) is
+ * started afresh. The file goes with its last entry, the restore script and units with the last file. With
+ * restore off ($2 = off) and no file yet, nothing at all is written. Prints `systemd` when the units are
+ * installed, `no-systemd` when the host boots without systemd (nothing will run the script), `reset` when the
+ * old file was unreadable.
+ */
+const PUT_SCRIPT = `set -eu
+d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3; shift 3
+new=$(cat)
+if [ ! -e "$f" ] && [ -z "$new" ]; then exit 0; fi
+umask 077
+mkdir -p "$d"
+exec 8>"$d/.lock"
+flock -w 60 8
+tab=$(printf '\\t')
+tmp="$f.tmp.$$"
+old=
+if [ -s "$f" ]; then
+  sum=$(sed '$d' "$f" | cksum)
+  if [ "$(head -n 1 "$f" | cut -f 1-2)" = "pulumi-ovs-state\${tab}${STATE_VERSION}" ] && [ "$(tail -n 1 "$f")" = "end\${tab}$sum" ]; then old=1; else echo reset; fi
+fi
+{
+  if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) { k[ARGV[i]] = 1; delete ARGV[i] } } !($3 in k)' "$@"; fi
+  if [ -n "$new" ]; then printf '%s\\n' "$new"; fi
+} | sort -s -t "$tab" -k2,2n >"$tmp.body"
+if [ ! -s "$tmp.body" ]; then
+  rm -f "$tmp.body" "$f"
+  if ! ls "$d"/*.state >/dev/null 2>&1; then
+    rm -f ${UNIT_DIR}/${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME} "$d/restore.sh"
+  fi
+  exit 0
+fi
+{ printf 'pulumi-ovs-state\\t%s\\t%s\\n' ${STATE_VERSION} "$stack"; cat "$tmp.body"; } >"$tmp"
+printf 'end\\t%s\\n' "$(cksum <"$tmp")" >>"$tmp"
+rm -f "$tmp.body"
+mv -f "$tmp" "$f"
+[ "$mode" = on ] || exit 0
+cat >"$d/restore.sh.tmp" <<'POVS_RUNNER'
+${RESTORE_RUNNER}POVS_RUNNER
+chmod 0755 "$d/restore.sh.tmp"
+mv -f "$d/restore.sh.tmp" "$d/restore.sh"
+if [ -d /run/systemd/system ]; then
+  mkdir -p ${UNIT_DIR}/multi-user.target.wants
+  cat >${UNIT_DIR}/${UNIT_NAME}.tmp <<'POVS_UNIT'
+${RESTORE_UNIT}POVS_UNIT
+  chmod 0644 ${UNIT_DIR}/${UNIT_NAME}.tmp
+  mv -f ${UNIT_DIR}/${UNIT_NAME}.tmp ${UNIT_DIR}/${UNIT_NAME}
+  ln -sfn ../${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME}
+  echo systemd
+else
+  echo no-systemd
+fi
+`;
+
+interface PutPayload {
+  file: string;
+  mode: "on" | "off";
+  stack: string;
+  keys: string[];
+  lines: string;
+}
+
+function putCommand(p: PutPayload): RemoteCommand {
+  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack, ...p.keys], stdin: p.lines, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
+}
+
+/** Puts of one file that meet in a round trip become one put (one lock, one rewrite of the file). */
+export const putRule: MergeRule = {
+  name: "restore-put",
+  merge(members) {
+    const ps = members.map((m) => m.merge!.payload as PutPayload);
+    const one = putCommand({ ...ps[0], keys: ps.flatMap((p) => p.keys), lines: ps.map((p) => p.lines).join("") });
+    return { argv: one.argv, stdin: one.stdin };
+  },
+  split(merged, members) {
+    return merged.code === 0 ? members.map(() => merged) : undefined;
+  },
+};
+
+/**
+ * The command that records `entry` for `owner` in its stack's file (entry undefined: removes it). `restore`
+ * false: the host keeps no file for this resource (only an existing entry is removed).
+ */
+export function putEntryCmd(owner: string, entry: RestoreEntry | undefined, restore: boolean): RemoteCommand {
+  const stack = stackOf(owner);
+  const key = entryKey(owner);
+  const lines = entry && restore ? entryLines(key, entry) : "";
+  return putCommand({ file: stateFileName(stack), mode: restore ? "on" : "off", stack, keys: [key], lines });
+}
