@@ -8,6 +8,7 @@ import { parseDumpFlows } from "../ovs/flow-parse";
 import { dumpFlowsArgv } from "../ovs/flow-ofctl";
 import { type FlowLinePayload, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, vsctlArgvOf, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
+import { carryRider } from "./rider";
 
 /**
  * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all of
@@ -157,7 +158,7 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
   const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
   if (!back) {
     try {
-      const w = await host.run(cmd);
+      const w = await runWrite(host, cmd);
       const held = removesPort !== undefined && w.code === 0 ? sectionsOf(host).get("ovs") : undefined;
       forget(w.code === 0);
       // The snapshot we held, with what this write did applied: kept only if it was read after every other
@@ -174,7 +175,9 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
   }
   let results: Outcome[];
   try {
-    results = await host.runBatch([cmd, back.cmd], { stopOnError: true });
+    const ride = carryRider([cmd]);
+    const all = await host.runBatch([...ride.cmds, back.cmd], { stopOnError: true });
+    results = [...ride.take(all.slice(0, -1)), all[all.length - 1]];
   } catch (e) {
     forget(false);
     throw e;
@@ -190,6 +193,16 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
       /* unparsable: the next reader reads it afresh and says why */
     }
   }
+  return w;
+}
+
+/** One write (with the step's rider, host/rider.ts, when there is one); throws like SshHost.run. */
+async function runWrite(host: SshHost, cmd: RemoteCommand): Promise<CommandResult> {
+  const ride = carryRider([cmd]);
+  if (ride.cmds.length === 1) return host.run(cmd);
+  const [w] = ride.take(await host.runBatch(ride.cmds, { stopOnError: true }));
+  if (!w) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
+  if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
   return w;
 }
 
@@ -231,7 +244,9 @@ export function query(host: SshHost, cmds: readonly RemoteCommand[]): Promise<Ou
 export async function writeThenRead(host: SshHost, writes: readonly RemoteCommand[], reads: readonly RemoteCommand[]): Promise<Outcome[]> {
   let results: Outcome[];
   try {
-    results = await host.runBatch([...writes, ...reads], { stopOnError: true });
+    const ride = carryRider(writes);
+    const all = await host.runBatch([...ride.cmds, ...reads], { stopOnError: true });
+    results = [...ride.take(all.slice(0, ride.cmds.length)), ...all.slice(ride.cmds.length)];
   } finally {
     forgetFacts(host);
   }

@@ -119,54 +119,60 @@ export function entryDrift(file: StateFile, key: string, e: RestoreEntry): "miss
  * started afresh. The file goes with its last entry, the restore script and units with the last file. With
  * restore off ($2 = off) and no file yet, nothing at all is written. Prints `systemd` when the units are
  * installed, `no-systemd` when the host boots without systemd (nothing will run the script), `reset` when the
- * old file was unreadable.
+ * old file was unreadable, `put-failed CODE` (with the reason on stderr) when it could not write: it always
+ * exits 0, so that riding after a resource's writes (host/rider.ts) it never stops the read-backs after it.
  */
-const PUT_SCRIPT = `set -eu
-d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3; shift 3
-new=$(cat)
-if [ ! -e "$f" ] && [ -z "$new" ]; then exit 0; fi
-umask 077
-mkdir -p "$d"
-exec 8>"$d/.lock"
-flock -w 60 8
-tab=$(printf '\\t')
-tmp="$f.tmp.$$"
-old=
-if [ -s "$f" ]; then
-  sum=$(sed '$d' "$f" | cksum)
-  if [ "$(head -n 1 "$f" | cut -f 1-2)" = "pulumi-ovs-state\${tab}${STATE_VERSION}" ] && [ "$(tail -n 1 "$f")" = "end\${tab}$sum" ]; then old=1; else echo reset; fi
-fi
-{
-  if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) { k[ARGV[i]] = 1; delete ARGV[i] } } !($3 in k)' "$@"; fi
-  if [ -n "$new" ]; then printf '%s\\n' "$new"; fi
-} | sort -s -t "$tab" -k2,2n >"$tmp.body"
-if [ ! -s "$tmp.body" ]; then
-  rm -f "$tmp.body" "$f"
-  if ! ls "$d"/*.state >/dev/null 2>&1; then
-    rm -f ${UNIT_DIR}/${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME} "$d/restore.sh"
+const PUT_SCRIPT = `(
+  set -eu
+  d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3; shift 3
+  new=$(cat)
+  if [ ! -e "$f" ] && [ -z "$new" ]; then exit 0; fi
+  umask 077
+  mkdir -p "$d"
+  exec 8>"$d/.lock"
+  flock -w 60 8
+  tab=$(printf '\\t')
+  tmp="$f.tmp.$$"
+  old=
+  if [ -s "$f" ]; then
+    sum=$(sed '$d' "$f" | cksum)
+    if [ "$(head -n 1 "$f" | cut -f 1-2)" = "pulumi-ovs-state\${tab}${STATE_VERSION}" ] && [ "$(tail -n 1 "$f")" = "end\${tab}$sum" ]; then old=1; else echo reset; fi
   fi
-  exit 0
-fi
-{ printf 'pulumi-ovs-state\\t%s\\t%s\\n' ${STATE_VERSION} "$stack"; cat "$tmp.body"; } >"$tmp"
-printf 'end\\t%s\\n' "$(cksum <"$tmp")" >>"$tmp"
-rm -f "$tmp.body"
-mv -f "$tmp" "$f"
-[ "$mode" = on ] || exit 0
-cat >"$d/restore.sh.tmp" <<'POVS_RUNNER'
+  {
+    if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) { k[ARGV[i]] = 1; delete ARGV[i] } } !($3 in k)' "$@"; fi
+    if [ -n "$new" ]; then printf '%s\\n' "$new"; fi
+  } | sort -s -t "$tab" -k2,2n >"$tmp.body"
+  if [ ! -s "$tmp.body" ]; then
+    rm -f "$tmp.body" "$f"
+    if ! ls "$d"/*.state >/dev/null 2>&1; then
+      rm -f ${UNIT_DIR}/${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME} "$d/restore.sh"
+    fi
+    exit 0
+  fi
+  { printf 'pulumi-ovs-state\\t%s\\t%s\\n' ${STATE_VERSION} "$stack"; cat "$tmp.body"; } >"$tmp"
+  printf 'end\\t%s\\n' "$(cksum <"$tmp")" >>"$tmp"
+  rm -f "$tmp.body"
+  mv -f "$tmp" "$f"
+  [ "$mode" = on ] || exit 0
+  cat >"$d/restore.sh.tmp" <<'POVS_RUNNER'
 ${RESTORE_RUNNER}POVS_RUNNER
-chmod 0755 "$d/restore.sh.tmp"
-mv -f "$d/restore.sh.tmp" "$d/restore.sh"
-if [ -d /run/systemd/system ]; then
-  mkdir -p ${UNIT_DIR}/multi-user.target.wants
-  cat >${UNIT_DIR}/${UNIT_NAME}.tmp <<'POVS_UNIT'
+  chmod 0755 "$d/restore.sh.tmp"
+  mv -f "$d/restore.sh.tmp" "$d/restore.sh"
+  if [ -d /run/systemd/system ]; then
+    mkdir -p ${UNIT_DIR}/multi-user.target.wants
+    cat >${UNIT_DIR}/${UNIT_NAME}.tmp <<'POVS_UNIT'
 ${RESTORE_UNIT}POVS_UNIT
-  chmod 0644 ${UNIT_DIR}/${UNIT_NAME}.tmp
-  mv -f ${UNIT_DIR}/${UNIT_NAME}.tmp ${UNIT_DIR}/${UNIT_NAME}
-  ln -sfn ../${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME}
-  echo systemd
-else
-  echo no-systemd
-fi
+    chmod 0644 ${UNIT_DIR}/${UNIT_NAME}.tmp
+    mv -f ${UNIT_DIR}/${UNIT_NAME}.tmp ${UNIT_DIR}/${UNIT_NAME}
+    ln -sfn ../${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME}
+    echo systemd
+  else
+    echo no-systemd
+  fi
+)
+r=$?
+if [ "$r" -ne 0 ]; then echo "put-failed $r"; fi
+exit 0
 `;
 
 interface PutPayload {
@@ -198,6 +204,13 @@ export const putRule: MergeRule = {
  * The command that records `entry` for `owner` in its stack's file (entry undefined: removes it). `restore`
  * false: the host keeps no file for this resource (only an existing entry is removed).
  */
+/** Why a put failed (its stdout says `put-failed CODE`), or undefined when it did not. */
+export function putFailure(r: CommandResult): string | undefined {
+  if (r.code !== 0) return `exit code ${r.code}: ${r.stderr.trim()}`;
+  const m = /^put-failed (\d+)$/m.exec(r.stdout);
+  return m ? `exit code ${m[1]}: ${r.stderr.trim()}` : undefined;
+}
+
 export function putEntryCmd(owner: string, entry: RestoreEntry | undefined, restore: boolean): RemoteCommand {
   const stack = stackOf(owner);
   const key = entryKey(owner);

@@ -250,7 +250,7 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
     },
     async create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
       const want = parseInputs(schema, raw);
-      return run(want, async (c) => restore.save(c, want, await spec.create({ ...c, want }), true));
+      return run(want, (c) => restore.around(c, want, "create", () => spec.create({ ...c, want })));
     },
     async read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
       const declared = parseStoredInputs(schema, props);
@@ -259,11 +259,11 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
       const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
-      return run(want, async (c) => restore.save(c, want, await spec.update({ ...c, want, old })));
+      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old })));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
       const old = parseStoredInputs(schema, props);
-      await run(old, async (c) => restore.save(c, old, await spec.delete({ ...c, props, old }), false, true));
+      await run(old, (c) => restore.around(c, old, "delete", () => spec.delete({ ...c, props, old })));
     },
   };
 }

@@ -1,10 +1,9 @@
 import { portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
-import { forgetFacts, linksIn, mutate, ovsState } from "../host/facts";
+import { linksIn, mutate, ovsState, writeThenRead } from "../host/facts";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
-import { RemoteCommandError } from "../transport/errors";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
 import { assertOwnable, compact, createOrAdopt, kindModule, readResult, write } from "./framework";
 import { PHASE, type RestoreStep } from "../host/restore-file";
@@ -89,16 +88,7 @@ async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating
   }
   const cmds = await linkCommands(host, want, old);
   if (cmds.length === 0) return;
-  try {
-    const results = await host.runBatch(cmds, { stopOnError: true });
-    const failed = results.findIndex((r) => r !== undefined && r.code !== 0);
-    if (failed >= 0) {
-      const r = results[failed]!;
-      throw new RemoteCommandError(host.label, cmds[failed].argv.join(" "), r.code, r.stdout, r.stderr);
-    }
-  } finally {
-    forgetFacts(host);
-  }
+  await writeThenRead(host, cmds, []);
 }
 
 async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LivePort; inputs?: PortInputs; mac?: string }> {

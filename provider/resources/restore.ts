@@ -1,5 +1,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { STATE_DIR, entryDrift, entryKey, parseStateFile, putEntryCmd, readStateCmd, stackOf, stateFileName, type RestoreEntry, type StateFile } from "../host/restore-file";
+import { STATE_DIR, entryDrift, entryKey, parseStateFile, putEntryCmd, putFailure, readStateCmd, stackOf, stateFileName, type RestoreEntry, type StateFile } from "../host/restore-file";
+import { rodeBeforeFailing, withRider } from "../host/rider";
+import type { CommandResult, RemoteCommand } from "../transport/command";
 import { cachedFact, forgetFacts } from "../host/facts";
 import { RemoteCommandError } from "../transport/errors";
 import type { SshHost } from "../transport/pool";
@@ -12,8 +14,9 @@ import type { HostContext } from "./framework";
  * it: a missing or stale entry is drift of that resource (`restoreEntry` output), which the next `up` repairs.
  * Kinds without kernel-side state (bridges, tunnels, containers: OVSDB and docker keep them) have no entry.
  *
- * `saveEntry` is the one place the file is written: it runs after the resource's change succeeded, as its own
- * command (puts of one round trip merge into one write of the file).
+ * The put is one command (putEntryCmd), run only after the resource's change succeeded: in the round trip of its
+ * last write when it can ride with it, alone otherwise (puts that meet alone in a round trip merge into one
+ * write of the file). That is the point a safe-apply timer's disarm must come before.
  */
 
 /** Output set by read() when the host's state file does not hold this resource's current entry. */
@@ -39,20 +42,17 @@ function warnNoSystemd(host: SshHost): void {
   }
 }
 
-/**
- * Record (entry) or remove (undefined) the resource's entry after its change succeeded. `creating`: a resource
- * that was never recorded needs no removal (and with restore off nothing is sent at all).
- */
-export async function saveEntry(host: SshHost, conn: Connection, owner: string, entry: RestoreEntry | undefined, creating: boolean): Promise<void> {
-  const on = restoreOn(conn);
-  if (creating && (!on || !entry)) return;
+/** Judge a put's result: an error naming the file when it failed; the warning when the host has no systemd. */
+function judgePut(host: SshHost, owner: string, r: CommandResult): void {
+  const why = putFailure(r);
+  if (why !== undefined) throw new RemoteCommandError(host.label, `write ${STATE_DIR}/${stateFileName(stackOf(owner))}`, 1, r.stdout, why);
+  if (/^no-systemd$/m.test(r.stdout)) warnNoSystemd(host);
+}
+
+/** The put on its own round trip (a step that wrote nothing, or whose last write it did not ride with). */
+async function putAlone(host: SshHost, owner: string, cmd: RemoteCommand): Promise<void> {
   try {
-    const r = await host.run(putEntryCmd(owner, entry, on));
-    if (/^no-systemd$/m.test(r.stdout)) warnNoSystemd(host);
-  } catch (e) {
-    // The error names the file, not the whole script.
-    if (e instanceof RemoteCommandError) throw new RemoteCommandError(host.label, `write ${STATE_DIR}/${stateFileName(stackOf(owner))}`, e.exitCode, e.stdout, e.stderr);
-    throw e;
+    judgePut(host, owner, await host.run(cmd));
   } finally {
     forgetFacts(host);
   }
@@ -88,9 +88,26 @@ export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: 
     return e && e.steps.length > 0 ? { ...e, label: `${kind} ${label(i)}` } : undefined;
   };
   return {
-    async save<T>(c: HostContext, i: I, r: T, creating = false, gone = false): Promise<T> {
-      if (restore) await saveEntry(c.host, c.conn, owner(i), gone ? undefined : entry(i), creating);
-      return r;
+    /**
+     * Run a create, update or delete step, then record (or, after a delete, remove) the resource's entry: the
+     * put rides with the step's writes (host/rider.ts) and goes alone only when it did not ride with the last
+     * one. A create records nothing with restore off or without steps; a failed create takes back what rode.
+     */
+    async around<T>(c: HostContext, i: I, how: "create" | "update" | "delete", step: () => Promise<T>): Promise<T> {
+      const on = restoreOn(c.conn);
+      const e = how === "delete" ? undefined : entry(i);
+      if (!restore || (how === "create" && (!on || !e))) return step();
+      const cmd = putEntryCmd(owner(i), e, on);
+      let ride;
+      try {
+        ride = await withRider(cmd, step);
+      } catch (err) {
+        if (how === "create" && rodeBeforeFailing(err)) await putAlone(c.host, owner(i), putEntryCmd(owner(i), undefined, on)).catch(() => undefined);
+        throw err;
+      }
+      if (ride.last) judgePut(c.host, owner(i), ride.last);
+      else await putAlone(c.host, owner(i), cmd);
+      return ride.value;
     },
     check(c: HostContext, i: I, r: dynamic.ReadResult): Promise<dynamic.ReadResult> {
       return checkEntry(c.host, c.conn, owner(i), entry(i), r);
