@@ -114,9 +114,9 @@ export function entryDrift(file: StateFile, key: string, e: RestoreEntry): "miss
 }
 
 /**
- * Writes the file under a lock (flock on STATE_DIR/.lock), atomically (tmp + rename): the entries of the keys
- * in "$@" are replaced by the lines on stdin (none: removed). An unreadable old file (truncated, corrupted) is
- * started afresh. The file goes with its last entry, the restore script and units with the last file. With
+ * Writes the file under a lock (flock on the STATE_DIR directory itself: no lock file stays behind), atomically
+ * (tmp + rename): the entries of the keys in "$@" are replaced by the lines on stdin (none: removed). An
+ * unreadable old file (truncated, corrupted) is started afresh. The file goes with its last entry, the restore script and units with the last file. With
  * restore off ($2 = off) and no file yet, nothing at all is written. Prints `systemd` when the units are
  * installed, `no-systemd` when the host boots without systemd (nothing will run the script), `reset` when the
  * old file was unreadable, `put-failed CODE` (with the reason on stderr) when it could not write: it always
@@ -129,7 +129,7 @@ const PUT_SCRIPT = `(
   if [ ! -e "$f" ] && [ -z "$new" ]; then exit 0; fi
   umask 077
   mkdir -p "$d"
-  exec 8>"$d/.lock"
+  exec 8<"$d"
   flock -w 60 8
   tab=$(printf '\\t')
   tmp="$f.tmp.$$"
