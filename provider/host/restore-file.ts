@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import type { CommandResult, MergeRule, RemoteCommand } from "../transport/command";
 import { shellJoin } from "../transport/quote";
-import { RESTORE_RUNNER, RESTORE_UNIT } from "./restore-runner";
+import { RESTORE_RUNNER, RESTORE_UNIT, WATCH_UNIT } from "./restore-runner";
 
 /**
  * The per-stack restore state on a host (docs/reboot.md): /var/lib/pulumi-ovs/<stack>.state, a line file whose
@@ -22,6 +22,7 @@ export const STATE_DIR = "/var/lib/pulumi-ovs";
 export const UNIT_DIR = "/etc/systemd/system";
 export const RESTORE_SCRIPT = `${STATE_DIR}/restore.sh`;
 export const UNIT_NAME = "pulumi-ovs-restore.service";
+export const WATCH_UNIT_NAME = "pulumi-ovs-restore-watch.service";
 
 /** One command of a restore: run `argv` unless `unless` succeeds (the object is already there). */
 export interface RestoreStep {
@@ -145,7 +146,9 @@ const PUT_SCRIPT = `(
   if [ ! -s "$tmp.body" ]; then
     rm -f "$tmp.body" "$f"
     if ! ls "$d"/*.state >/dev/null 2>&1; then
-      rm -f ${UNIT_DIR}/${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME} "$d/restore.sh"
+      for u in ${UNIT_NAME} ${WATCH_UNIT_NAME}; do rm -f ${UNIT_DIR}/$u ${UNIT_DIR}/multi-user.target.wants/$u; done
+      rm -f "$d/restore.sh"
+      if [ -S /run/systemd/private ] && command -v systemctl >/dev/null; then systemctl stop ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true; fi
     fi
     exit 0
   fi
@@ -162,9 +165,17 @@ ${RESTORE_RUNNER}POVS_RUNNER
     mkdir -p ${UNIT_DIR}/multi-user.target.wants
     cat >${UNIT_DIR}/${UNIT_NAME}.tmp <<'POVS_UNIT'
 ${RESTORE_UNIT}POVS_UNIT
-    chmod 0644 ${UNIT_DIR}/${UNIT_NAME}.tmp
-    mv -f ${UNIT_DIR}/${UNIT_NAME}.tmp ${UNIT_DIR}/${UNIT_NAME}
-    ln -sfn ../${UNIT_NAME} ${UNIT_DIR}/multi-user.target.wants/${UNIT_NAME}
+    cat >${UNIT_DIR}/${WATCH_UNIT_NAME}.tmp <<'POVS_UNIT'
+${WATCH_UNIT}POVS_UNIT
+    for u in ${UNIT_NAME} ${WATCH_UNIT_NAME}; do
+      chmod 0644 ${UNIT_DIR}/$u.tmp
+      mv -f ${UNIT_DIR}/$u.tmp ${UNIT_DIR}/$u
+      ln -sfn ../$u ${UNIT_DIR}/multi-user.target.wants/$u
+    done
+    # A host that runs systemd now (not only the directory): watch docker without waiting for a boot.
+    if [ -S /run/systemd/private ] && command -v systemctl >/dev/null; then
+      systemctl daemon-reload >/dev/null 2>&1 && systemctl start --no-block ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true
+    fi
     echo systemd
   else
     echo no-systemd

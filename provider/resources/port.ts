@@ -56,11 +56,12 @@ async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): 
 
 /**
  * At boot OVSDB still has the port and ovs-vswitchd opens its device once it exists again (a veth the restore
- * re-creates): a system port only records that binding (see bindingIsStale). An internal port's device comes
+ * re-creates): a system port only records that binding (see bindingIsStale); after a docker restart the restore
+ * script adds it afresh with this port's own add command. An internal port's device comes
  * back in the host's namespace, without addresses: it is moved, addressed and set up as linkCommands does.
  */
 export function restoreSteps(want: PortInputs): RestoreStep[] {
-  if ((want.type ?? "system") === "system") return [{ argv: ["povs_mark_bound", want.name] }];
+  if ((want.type ?? "system") === "system") return [{ argv: ["povs_mark_bound", want.name, ...portConvergeArgv(spec(want))] }];
   if (want.type !== "internal" || (want.addresses === undefined && want.up === undefined && want.netns === undefined)) return [];
   const move = want.netns ? [{ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns), unless: ipArgv(want.netns, "link", "show", "dev", want.name) }] : [];
   const up = want.up ?? true;

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
-import { onHost, uniq } from "../helpers/lab";
+import { REPO_ROOT, onHost, uniq } from "../helpers/lab";
 import { eventually, lab, spareHost } from "../helpers/spare";
 
 /**
@@ -23,6 +23,8 @@ const figures: Record<string, unknown> = {};
 const { timings, timed } = stepTimer();
 const STATE = "/var/lib/pulumi-ovs";
 const UNIT = "/etc/systemd/system/pulumi-ovs-restore.service";
+const WATCH_UNIT = "/etc/systemd/system/pulumi-ovs-restore-watch.service";
+const ns = (st: { sfx: string }, k: string) => `rn${k}${st.sfx}`;
 
 const { on: onSpare, pings, tcpWorks } = spareHost(SPARE);
 /** The unit's ExecStart, run inside the host (its netns and mount namespace) as systemd would run it. */
@@ -54,14 +56,13 @@ describe("reboot restore on a spare host", () => {
 
   /** What the stack provides: ICMP and TCP between namespaces, the container, the route, and the drop flow. */
   async function expectPackets(st: Stack): Promise<void> {
-    const ns = (k: string) => `rn${k}${st.sfx}`;
     const far = `${st.net.split(".").slice(0, 2).join(".")}.${Number(st.net.split(".")[2]) + 1}.1`;
-    expect(await eventually(() => pings(ns("a"), `${st.net}.2`, 1))).toBe(true);
-    expect(await eventually(() => pings(ns("a"), `${st.net}.4`, 1))).toBe(true);
+    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.2`, 1))).toBe(true);
+    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.4`, 1))).toBe(true);
     expect(await pings(`docker:rc${st.sfx}`, `${st.net}.1`)).toBe(true);
-    expect(await pings(ns("a"), far)).toBe(true); // through the restored route
-    expect(await tcpWorks(ns("b"), ns("a"), `${st.net}.2`)).toBe(true);
-    expect(await tcpWorks(ns("b"), ns("a"), `${st.net}.2`, 7777)).toBe(false); // dropped by our flow
+    expect(await pings(ns(st, "a"), far)).toBe(true); // through the restored route
+    expect(await tcpWorks(ns(st, "b"), ns(st, "a"), `${st.net}.2`)).toBe(true);
+    expect(await tcpWorks(ns(st, "b"), ns(st, "a"), `${st.net}.2`, 7777)).toBe(false); // dropped by our flow
   }
 
   /** `pulumi preview --refresh --expect-no-changes` (the Automation API's flags for it): the host matches the stack. */
@@ -123,6 +124,27 @@ describe("reboot restore on a spare host", () => {
     const again = await restore();
     expect(again.exitCode).toBe(0);
     await noDrift(a);
+  });
+
+  test("a docker restart while the host runs: the watcher unit's ExecStart re-wires the container", async () => {
+    const [a] = stacks;
+    expect((await onSpare("test", "-e", WATCH_UNIT)).exitCode).toBe(0);
+    const { execa } = await import("execa");
+    // Bounded by timeout(1), which takes its whole process group (the script and its `docker events`) along.
+    const watcher = execa("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), "exec", SPARE, "--", "timeout", "90", "/bin/sh", `${STATE}/restore.sh`, "--watch"], { reject: false });
+    try {
+      expect(await eventually(async () => (await onSpare("pgrep", "-f", "docker events --filter type=container")).exitCode === 0, 10)).toBe(true);
+      const t0 = Date.now();
+      await onHost(0, ["docker", "restart", "-t", "0", `rc${a.sfx}`]);
+      expect(await eventually(() => pings(`docker:rc${a.sfx}`, `${a.net}.1`, 1), 40)).toBe(true);
+      figures.dockerRestartRepairedMs = Date.now() - t0;
+      expect(await pings(ns(a, "a"), `${a.net}.4`)).toBe(true);
+      await noDrift(a);
+    } finally {
+      watcher.kill("SIGTERM");
+      const out = await watcher;
+      figures.watcherLog = String(out.stdout).split("\n").filter((l) => /started: restoring|FAILED/.test(l));
+    }
   });
 
   test("a corrupted or truncated file restores nothing and says why; the next up rewrites it; a newer version is refused", async () => {

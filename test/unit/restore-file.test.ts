@@ -76,7 +76,9 @@ describe("restore steps come from the kinds' own builders", () => {
   });
 
   it("ports: a system port records its binding; an internal port is moved, addressed and set up", () => {
-    expect(portSteps({ bridge: "br0", name: "v1", owner: OWNER } as never)).toEqual([{ argv: ["povs_mark_bound", "v1"] }]);
+    expect(portSteps({ bridge: "br0", name: "v1", tag: 100, owner: OWNER } as never)).toEqual([
+      { argv: ["povs_mark_bound", "v1", "ovs-vsctl", "--timeout=30", "--may-exist", "add-port", "br0", "v1", "--", "set", "Port", "v1", "tag=100", `external_ids:"pulumi-ovs-owner"="${OWNER}"`] },
+    ]);
     expect(portSteps({ bridge: "br0", name: "p1", type: "internal", netns: "n1", addresses: ["198.18.2.1/24"], owner: OWNER } as never)).toEqual([
       { argv: ["ip", "link", "set", "dev", "p1", "netns", "n1"], unless: ["ip", "-n", "n1", "link", "show", "dev", "p1"] },
       { argv: ["ip", "-n", "n1", "addr", "replace", "198.18.2.1/24", "dev", "p1"] },
