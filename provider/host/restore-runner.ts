@@ -1,6 +1,7 @@
 /**
  * What the provider installs on a host for the reboot restore (docs/reboot.md): the POSIX sh script that runs
- * the steps of every stack's state file (host/restore-file.ts), and the systemd unit that runs it at boot.
+ * the steps of every stack's state file (host/restore-file.ts), the systemd unit that runs it at boot, and the
+ * one that runs it again whenever a container starts (`--watch`).
  * Both are plain text, written by the state file's put command; nothing on the host needs Node.
  *
  * The script never deletes anything, skips what is already there (a step's UNLESS check), keeps going past a
