@@ -149,6 +149,17 @@ t_netns_private() {
 }
 check "2. ip netns add on h1 is invisible on h2 and in the root namespace; deleted again" t_netns_private
 
+# The reboot restore's files (docs/reboot.md) land in the host's own directories, never on the machine.
+t_restore_dirs_private() {
+    local d inside own
+    for d in "$HOST_STATE_DIR:state" "$HOST_UNIT_DIR:units"; do
+        inside="$(hx h1 -- stat -c %d:%i "${d%%:*}")" || return 1
+        own="$(stat -c %d:%i "$LAB_DIR/h1/${d##*:}")" || return 1
+        [[ "$inside" == "$own" ]] || { echo "${d%%:*} inside h1 is not $LAB_DIR/h1/${d##*:}"; return 1; }
+    done
+}
+check "2. /var/lib/pulumi-ovs and /etc/systemd/system inside h1 are h1's own directories" t_restore_dirs_private
+
 # --- 3. VXLAN between h1 and h2, ping and TCP through it ----------------------
 # h1: netns st-ns + veth (st-a in OVS, st-b in the netns) with 198.18.200.1
 # h2: OVS internal port brtest with 198.18.200.2. Inner MTU 1400.
