@@ -8,7 +8,6 @@ import { parseDumpFlows } from "../ovs/flow-parse";
 import { dumpFlowsArgv } from "../ovs/flow-ofctl";
 import { type FlowLinePayload, flowFileRule, isFlowTableWrite, isPortOnlyVsctl, vsctlArgvOf, vsctlRule } from "../ovs/merge";
 import { ipArgv, parseIpJson, type IpLink } from "../ip/ip";
-import { carryRider } from "./rider";
 
 /**
  * Reads of host state, shared: the engine calls read() for many resources at once during refresh, and all of
@@ -125,6 +124,11 @@ export function forgetAfterWrite(host: SshHost, cmd: RemoteCommand): void {
   for (const k of [...m.keys()]) if (changed(k)) m.delete(k);
 }
 
+/** Forget one section (a write that changed only what it holds). */
+export function forgetFact(host: SshHost, key: string): void {
+  facts.get(host)?.delete(key);
+}
+
 /** Forget everything (a new engine operation starts with a new provider process; tests emulate that). */
 export function forgetAllFacts(): void {
   facts.clear();
@@ -158,7 +162,7 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
   const forget = (ok: boolean) => (ok ? forgetAfterWrite(host, cmd) : forgetFacts(host));
   if (!back) {
     try {
-      const w = await runWrite(host, cmd);
+      const w = await host.run(cmd);
       const held = removesPort !== undefined && w.code === 0 ? sectionsOf(host).get("ovs") : undefined;
       forget(w.code === 0);
       // The snapshot we held, with what this write did applied: kept only if it was read after every other
@@ -175,9 +179,7 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
   }
   let results: Outcome[];
   try {
-    const ride = carryRider([cmd]);
-    const all = await host.runBatch([...ride.cmds, back.cmd], { stopOnError: true });
-    results = [...ride.take(all.slice(0, -1)), all[all.length - 1]];
+    results = await host.runBatch([cmd, back.cmd], { stopOnError: true });
   } catch (e) {
     forget(false);
     throw e;
@@ -193,16 +195,6 @@ export async function mutate(host: SshHost, cmd: RemoteCommand, opts: MutateOpti
       /* unparsable: the next reader reads it afresh and says why */
     }
   }
-  return w;
-}
-
-/** One write (with the step's rider, host/rider.ts, when there is one); throws like SshHost.run. */
-async function runWrite(host: SshHost, cmd: RemoteCommand): Promise<CommandResult> {
-  const ride = carryRider([cmd]);
-  if (ride.cmds.length === 1) return host.run(cmd);
-  const [w] = ride.take(await host.runBatch(ride.cmds, { stopOnError: true }));
-  if (!w) throw new Error(`on ${host.label}: command did not run: ${describeCommand(cmd)}`);
-  if (w.code !== 0 && !(cmd.okCodes ?? []).includes(w.code)) throw commandError(host, cmd, w);
   return w;
 }
 
@@ -244,9 +236,7 @@ export function query(host: SshHost, cmds: readonly RemoteCommand[]): Promise<Ou
 export async function writeThenRead(host: SshHost, writes: readonly RemoteCommand[], reads: readonly RemoteCommand[]): Promise<Outcome[]> {
   let results: Outcome[];
   try {
-    const ride = carryRider(writes);
-    const all = await host.runBatch([...ride.cmds, ...reads], { stopOnError: true });
-    results = [...ride.take(all.slice(0, ride.cmds.length)), ...all.slice(ride.cmds.length)];
+    results = await host.runBatch([...writes, ...reads], { stopOnError: true });
   } finally {
     forgetFacts(host);
   }

@@ -114,6 +114,9 @@ export function entryDrift(file: StateFile, key: string, e: RestoreEntry): "miss
   return have === entryHash(e) ? undefined : "stale";
 }
 
+/** Names the runner and unit texts: a host whose restore.sh ends with it needs neither written again. */
+const INSTALL_ID = crypto.createHash("sha256").update(RESTORE_RUNNER + RESTORE_UNIT + WATCH_UNIT).digest("hex").slice(0, 16);
+
 /**
  * Writes the file under a lock (flock on the STATE_DIR directory itself: no lock file stays behind), atomically
  * (tmp + rename): the entries of the keys in "$@" are replaced by the lines on stdin (none: removed). An
@@ -157,8 +160,14 @@ const PUT_SCRIPT = `(
   rm -f "$tmp.body"
   mv -f "$tmp" "$f"
   [ "$mode" = on ] || exit 0
+  # Script and units already this version: nothing more to write (most puts).
+  if grep -qx '# pulumi-ovs install ${INSTALL_ID}' "$d/restore.sh" 2>/dev/null; then
+    if [ ! -d /run/systemd/system ]; then echo no-systemd; exit 0; fi
+    if [ -e ${UNIT_DIR}/${UNIT_NAME} ] && [ -e ${UNIT_DIR}/${WATCH_UNIT_NAME} ]; then echo systemd; exit 0; fi
+  fi
   cat >"$d/restore.sh.tmp" <<'POVS_RUNNER'
 ${RESTORE_RUNNER}POVS_RUNNER
+  echo '# pulumi-ovs install ${INSTALL_ID}' >>"$d/restore.sh.tmp"
   chmod 0755 "$d/restore.sh.tmp"
   mv -f "$d/restore.sh.tmp" "$d/restore.sh"
   if [ -d /run/systemd/system ]; then
