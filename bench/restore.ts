@@ -79,9 +79,13 @@ async function main(): Promise<void> {
     const up = await stack.up(quiet);
     const containers = up.outputs.containers.value as Record<string, { host: string; ip: string }>;
     const gateways = up.outputs.gateways.value as { host: string; ip: string }[];
-    const m0 = Date.now();
-    const before = await matrixFailures(containers, gateways);
-    console.log(`deployed the demo on ${HOSTS.join(" + ")}; matrix failures before any reboot: ${before}; one matrix run takes ${Date.now() - m0} ms`);
+    // A check can time out on a busy machine: the matrix must pass once (of 3 runs) before any reboot.
+    let before = -1;
+    for (let run = 0; run < 3 && before !== 0; run++) {
+      const m0 = Date.now();
+      before = await matrixFailures(containers, gateways);
+      console.log(`deployed the demo on ${HOSTS.join(" + ")}; matrix failures before any reboot: ${before}; one matrix run takes ${Date.now() - m0} ms`);
+    }
     if (before !== 0) throw new Error("the matrix fails before any reboot");
     for (let round = 0; round < ROUNDS; round++) {
       for (const h of HOSTS) if ((await lab("reboot", h)).exitCode !== 0) throw new Error(`lab.sh reboot ${h} failed`);
