@@ -35,8 +35,15 @@ export interface ConnectionArgs {
   commandTimeout?: pulumi.Input<number>;
   /** Concurrent SSH channels on the one pooled connection. Default 8 (OpenSSH allows 10). */
   maxChannels?: pulumi.Input<number>;
+  /**
+   * Safe apply, in seconds (10 to 3600): before a change to this host's links, addresses, routes, bridges, ports
+   * or flows, the provider arms a revert on the host that runs after this many seconds, and disarms it only once
+   * it reached the host again on a new SSH connection. A change that cuts the way in undoes itself. Resources
+   * that share a host share the setting: the longest asked for applies. Off by default. See docs/safe-apply.md.
+   */
+  rollbackAfter?: pulumi.Input<number>;
   /** A jump host, like `ssh -J`. */
-  proxy?: pulumi.Input<Omit<ConnectionArgs, "proxy" | "restoreOnBoot">>;
+  proxy?: pulumi.Input<Omit<ConnectionArgs, "proxy" | "restoreOnBoot" | "rollbackAfter">>;
   /**
    * Re-create what the stack declared on this host after a reboot, with nobody running `pulumi up`
    * (docs/reboot.md): the host keeps the stack's state in /var/lib/pulumi-ovs and, where systemd runs, a

@@ -8,6 +8,8 @@ import { isVsctlWrite, vsctlWrite } from "../ovs/merge";
 import type { RemoteCommand } from "../transport/command";
 import type { RestoreEntry } from "../host/restore-file";
 import { entryDiff, restoreHooks } from "./restore";
+import { useRevertPlan } from "../transport/safe-apply-run";
+import { REVERT_PLAN } from "../host/revert-plan";
 
 /**
  * What every resource module shares: input checking that tolerates preview unknowns, an exact diff, and the
@@ -17,6 +19,9 @@ import { entryDiff, restoreHooks } from "./restore";
  */
 
 export { UNKNOWN, OWNER_KEY, baseInputs } from "../schema/base";
+
+// What a safe-apply revert saves and restores on a host (transport/safe-apply-run.ts arms it).
+useRevertPlan(REVERT_PLAN);
 import { UNKNOWN } from "../schema/base";
 
 export { containsUnknown, nestingDepth, MAX_INPUT_DEPTH } from "../schema/unknowns";

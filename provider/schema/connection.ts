@@ -57,6 +57,8 @@ export const connectionSchema = baseConnection.extend({
   proxy: baseConnection.optional(),
   /** Keep the stack's restore state on the host and install the boot unit (docs/reboot.md). Default true. */
   restoreOnBoot: z.boolean().optional(),
+  /** Safe apply: seconds after which the host reverts a change it was not confirmed reachable after. */
+  rollbackAfter: z.number().int("must be a whole number of seconds").min(10, "must be at least 10 seconds").max(3600, "must be at most 3600 seconds (1 h)").optional(),
 });
 
 export type ConnectionInput = z.input<typeof connectionSchema>;

@@ -34,6 +34,11 @@ export interface Connection extends ProxyConnection {
   proxy?: ProxyConnection | undefined;
   /** Keep the stack's restore state on the host and install the boot unit (docs/reboot.md). Default true. */
   restoreOnBoot?: boolean | undefined;
+  /**
+   * Safe apply (docs/safe-apply.md): seconds after which a host reverts a change by itself unless the provider
+   * reached it on a new SSH connection after the change.
+   */
+  rollbackAfter?: number | undefined;
 }
 
 /** Whether commands on this connection go through sudo. */

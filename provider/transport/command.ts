@@ -15,6 +15,11 @@ export interface RemoteCommand {
    * every write that left with it, so its answer is the host's state after them.
    */
   afterAll?: boolean;
+  /**
+   * Changes the way into the host (a management move): its round trip is armed with a detached revert
+   * (transport/safe-apply.ts) even where the connection's rollbackAfter is not set.
+   */
+  armRevert?: boolean;
 }
 
 export interface CommandResult {

@@ -39,6 +39,8 @@ export interface ExecutorContext {
   readonly sudo: boolean;
   /** Seconds a round trip may take, the most any resource on this host asked for. */
   commandTimeoutSeconds(): number;
+  /** Safe apply: seconds before an armed revert fires, the most any resource on this host asked for; 0: off. */
+  rollbackSeconds(): number;
   /** The dial settings in force (the most any resource asked for). */
   dialConn(): Connection;
   /**

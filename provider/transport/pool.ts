@@ -76,11 +76,14 @@ export class SshHost {
   private commandTimeout: number;
   private dialTimeout: number;
   private dialAttempts: number;
+  /** Safe apply: seconds before an armed revert fires (the longest any resource asked for); 0: off. */
+  private rollbackAfter: number;
 
   constructor(private readonly conn: Connection, key: string = computePoolKey(conn)) {
     this.commandTimeout = conn.commandTimeout;
     this.dialTimeout = conn.perDialTimeout;
     this.dialAttempts = conn.dialErrorLimit;
+    this.rollbackAfter = conn.rollbackAfter ?? 0;
     this.label = describeConnection(conn);
     this.channels = new Semaphore(conn.maxChannels);
     this.counters = hostCounters(this.label);
@@ -90,10 +93,16 @@ export class SshHost {
   }
 
   /** Another resource's connection to this host: widen the timeouts and dial attempts to the most asked for. */
-  allow(conn: Pick<Connection, "commandTimeout" | "perDialTimeout" | "dialErrorLimit">): void {
+  allow(conn: Pick<Connection, "commandTimeout" | "perDialTimeout" | "dialErrorLimit" | "rollbackAfter">): void {
     this.commandTimeout = Math.max(this.commandTimeout, conn.commandTimeout);
+    this.rollbackAfter = Math.max(this.rollbackAfter, conn.rollbackAfter ?? 0);
     this.dialTimeout = Math.max(this.dialTimeout, conn.perDialTimeout);
     this.dialAttempts = Math.max(this.dialAttempts, conn.dialErrorLimit);
+  }
+
+  /** Safe apply's delay in force (seconds; 0: off). */
+  get rollbackSeconds(): number {
+    return this.rollbackAfter;
   }
 
   /** The command timeout in force (seconds). */
@@ -158,6 +167,7 @@ export class SshHost {
       key,
       sudo: usesSudo(this.conn),
       commandTimeoutSeconds: () => this.commandTimeout,
+      rollbackSeconds: () => this.rollbackAfter,
       dialConn: () => this.dialConn(),
       withConnection: (attempt, opts) => this.withConnection(!!opts?.fresh, attempt),
       connect: () => this.connect(),

@@ -8,6 +8,8 @@ import { retryDialErrors } from "./dial";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError, connectionReason } from "./errors";
 import type { Executor, ExecutorContext } from "./executor";
 import { IdleShells } from "./session";
+import { armFor, runArmed } from "./safe-apply-run";
+import { detachProbeScript } from "./safe-apply";
 import { SCRIPT_PARALLEL, persistSeconds, queueOptions } from "./settings";
 import { noteActivity, trace, transportStats } from "./stats";
 
@@ -24,6 +26,8 @@ export class ShellExecutor implements Executor {
   private readonly brokerSocket?: string;
   private broker?: BrokerClient;
   private brokering?: Promise<BrokerClient>;
+  /** Safe apply: whether this host was asked yet if it can detach a revert (the first round trip asks). */
+  private probedDetach = false;
 
   /** useBroker: false for a subclass whose round trips do not go through a shell the broker could hold. */
   constructor(protected readonly ctx: ExecutorContext, useBroker = true) {
@@ -75,10 +79,24 @@ export class ShellExecutor implements Executor {
   private async execJobsNow(waves: readonly ScriptJob[][], count: number): Promise<Outcome[]> {
     const shown = count === 1 ? describeCommand(waves.flat()[0].cmd) : `batch of ${count} commands`;
     const nonce = crypto.randomBytes(9).toString("hex");
-    const r = await this.execScript(jobsScript(waves, nonce, SCRIPT_PARALLEL), shown);
+    const script = jobsScript(waves, nonce, SCRIPT_PARALLEL);
+    const armed = armFor(waves, this.ctx.rollbackSeconds());
+    const r = armed
+      ? await runArmed(this.ctx, armed, shown, () => this.execScript(armed.prefix + script, shown))
+      : await this.execScript(this.firstContactProbe() + script, shown);
     this.ctx.countCommands(count);
     if (r.code !== 0) throw new RemoteCommandError(this.ctx.label, shown, r.code, r.stdout, r.stderr);
     return parseBatchOutput(r.stdout, nonce, count);
+  }
+
+  /**
+   * With safe apply on, the first round trip to the host (a read, often) first makes sure the host can detach a
+   * revert: a host that cannot fails there, before any change.
+   */
+  private firstContactProbe(): string {
+    if (this.probedDetach || !(this.ctx.rollbackSeconds() > 0)) return "";
+    this.probedDetach = true;
+    return detachProbeScript();
   }
 
   /** A batch script on the connection's long-lived shell, opened on first use and again after it or the connection ended. */
