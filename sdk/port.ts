@@ -44,6 +44,13 @@ export interface OvsPortArgs {
   up?: pulumi.Input<boolean>;
   /** Internal ports: network namespace to move the interface into (an alternative to a veth pair). */
   netns?: pulumi.Input<string>;
+  /**
+   * Management move, for a NIC (type "system") that carries the host's own addresses, e.g. the one SSH arrives
+   * on: the NIC becomes a port of `bridge` and its global addresses and the routes through it move to this
+   * internal port of the same bridge (usually the bridge's own port, which has the bridge's name), in one
+   * host-side script that is always armed with a revert. Destroy moves them back. See docs/safe-apply.md.
+   */
+  moveAddressesTo?: pulumi.Input<string>;
   /** Take over a port that already exists and was not created by pulumi-ovs. */
   adopt?: pulumi.Input<boolean>;
 }
@@ -64,10 +71,12 @@ export class OvsPort extends OvsResource {
   declare readonly macInUse: pulumi.Output<string | undefined>;
   /** OVSDB Port row UUID. */
   declare readonly uuid: pulumi.Output<string>;
+  /** Management move: the addresses that moved from the NIC (moved back at destroy). */
+  declare readonly movedAddresses: pulumi.Output<string[] | undefined>;
   /** How the host is reached (secret). */
   declare readonly connection: pulumi.Output<ConnectionArgs>;
 
   constructor(name: string, args: OvsPortArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, "OvsPort", name, args, ["uuid", "ofport", "macInUse", "interfaceError"], opts);
+    super(provider, "OvsPort", name, args, ["uuid", "ofport", "macInUse", "interfaceError", "movedAddresses", "movedRoutes"], opts);
   }
 }

@@ -1,6 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { z } from "zod";
-import { parseConnection, describeConnection, type Connection } from "../schema/connection";
+import { parseConnection, describeConnection, withoutSafeApply, type Connection } from "../schema/connection";
 import { hostFor, type SshHost } from "../transport/pool";
 import { RemoteCommandError, withResourceContext } from "../transport/errors";
 import { forgetFacts, mutate } from "../host/facts";
@@ -20,8 +20,7 @@ import { REVERT_PLAN } from "../host/revert-plan";
 
 export { UNKNOWN, OWNER_KEY, baseInputs } from "../schema/base";
 
-// What a safe-apply revert saves and restores on a host (transport/safe-apply-run.ts arms it).
-useRevertPlan(REVERT_PLAN);
+useRevertPlan(REVERT_PLAN); // what a safe-apply revert saves and restores on a host (transport/safe-apply-run.ts)
 import { UNKNOWN } from "../schema/base";
 
 export { containsUnknown, nestingDepth, MAX_INPUT_DEPTH } from "../schema/unknowns";
@@ -120,7 +119,7 @@ export function diffInputs(keys: readonly string[], rules: DiffRules, olds: Reco
     if (k === "connection") {
       // Credentials may rotate in place; the target host may not.
       if (connectionTarget(olds.connection) !== connectionTarget(news.connection)) changed.push(k);
-      else if (!deepEqual(olds.connection, news.connection)) changed.push("connection.credentials");
+      else if (!deepEqual(withoutSafeApply(olds.connection), withoutSafeApply(news.connection))) changed.push("connection.credentials");
       continue;
     }
     if (containsUnknown(news[k]) || !deepEqual(olds[k], news[k])) changed.push(k);
@@ -231,7 +230,8 @@ export interface KindSpec<S extends InputSchema, Old extends boolean = false> {
   parseOld?: Old;
   create(c: HostContext & { want: z.output<S> }): Promise<dynamic.CreateResult>;
   read(c: HostContext & { id: string; props: Record<string, unknown>; declared: z.output<S> }): Promise<dynamic.ReadResult>;
-  update(c: HostContext & { want: z.output<S>; old: Old extends true ? z.output<S> : undefined }): Promise<dynamic.UpdateResult>;
+  /** `props`: the old outputs (computed values included). */
+  update(c: HostContext & { want: z.output<S>; old: Old extends true ? z.output<S> : undefined; props: Record<string, unknown> }): Promise<dynamic.UpdateResult>;
   delete(c: HostContext & { props: Record<string, unknown>; old: z.output<S> }): Promise<void>;
   /** What a reboot drops of the object, as restore steps from the kind's own builders (resources/restore.ts). */
   restore?: (inputs: z.output<S>) => Omit<RestoreEntry, "label"> | undefined;
@@ -264,7 +264,7 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
       const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
-      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old })));
+      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old, props: olds })));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
       const old = parseStoredInputs(schema, props);

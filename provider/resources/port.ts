@@ -1,9 +1,11 @@
 import { portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
-import { linksIn, mutate, ovsState, writeThenRead } from "../host/facts";
+import { linksIn, mutate, ovsState, query, writeThenRead } from "../host/facts";
+import { type MoveSet, moveCommands, moveScriptArgv, parseRoutesThrough, routesThroughArgv } from "../ip/move";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
+import { RemoteCommandError } from "../transport/errors";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
 import { assertOwnable, compact, createOrAdopt, kindModule, readResult, write } from "./framework";
 import { PHASE, type RestoreStep } from "../host/restore-file";
@@ -14,7 +16,7 @@ import { PHASE, type RestoreStep } from "../host/restore-file";
  */
 
 const KIND = "OvsPort";
-const rules = { replaceKeys: ["bridge", "name", "netns"], identityKeys: ["name"] };
+const rules = { replaceKeys: ["bridge", "name", "netns", "moveAddressesTo"], identityKeys: ["name"] };
 
 function spec(i: PortInputs): PortSpec {
   return {
@@ -72,6 +74,33 @@ export function restoreSteps(want: PortInputs): RestoreStep[] {
   ];
 }
 
+/**
+ * The management move (ip/move.ts): the NIC joins the bridge and its addresses and routes move to the bridge's
+ * internal port, in one host-side script that is always armed with a revert (transport/safe-apply-run.ts).
+ */
+async function createMoving(host: SshHost, want: PortInputs, to: string): Promise<MoveSet> {
+  const nic = (await linksIn(host)).find((l) => l.ifname === want.name);
+  if (!nic) throw new Error(`moveAddressesTo: ${want.name} is not a link in the host's root namespace`);
+  const target = findPort(await ovsState(host), to);
+  if (target?.bridge !== want.bridge || target.iface?.type !== "internal") {
+    throw new Error(`moveAddressesTo: ${to} must be an internal port of bridge ${want.bridge} (the bridge's own port has its name)`);
+  }
+  const routes = await query(host, [{ argv: routesThroughArgv("4", want.name) }, { argv: routesThroughArgv("6", want.name) }]);
+  const [r4, r6] = routes.map((r, i) => {
+    if (!r || r.code !== 0) throw new RemoteCommandError(host.label, routesThroughArgv(i ? "6" : "4", want.name).join(" "), r?.code ?? null, r?.stdout ?? "", r?.stderr ?? "");
+    return r.stdout;
+  });
+  const set: MoveSet = { addresses: kernelOrderAddresses(nic), routes: [...parseRoutesThrough("4", r4), ...parseRoutesThrough("6", r6)] };
+  await mutate(host, { argv: moveScriptArgv(moveCommands(want.name, to, set, [portConvergeArgv(spec(want), undefined, false)])), armRevert: true });
+  return set;
+}
+
+/** What a management move recorded in the state (outputs), to move back at delete. */
+function movedOf(props: Record<string, unknown>): MoveSet | undefined {
+  if (!Array.isArray(props.movedAddresses)) return undefined;
+  return { addresses: props.movedAddresses as string[], routes: Array.isArray(props.movedRoutes) ? (props.movedRoutes as MoveSet["routes"]) : [] };
+}
+
 async function apply(host: SshHost, want: PortInputs, old?: PortInputs, creating = false): Promise<void> {
   if (creating) {
     await createOrAdopt(host, () => portConvergeArgv(spec(want), undefined, false), async () => {
@@ -124,9 +153,9 @@ async function live(host: SshHost, declared: PortInputs): Promise<{ port?: LiveP
   return { port, inputs };
 }
 
-function outputs(inputs: PortInputs, port: LivePort, mac?: string): Record<string, unknown> {
+function outputs(inputs: PortInputs, port: LivePort, mac?: string, moved?: MoveSet): Record<string, unknown> {
   const computed = portOutputs(port);
-  return compact({ ...inputs, ...computed, macInUse: computed.macInUse ?? mac });
+  return compact({ ...inputs, ...computed, macInUse: computed.macInUse ?? mac, movedAddresses: moved?.addresses, movedRoutes: moved?.routes });
 }
 
 const p = kindModule({
@@ -136,28 +165,35 @@ const p = kindModule({
   parseOld: true,
   restore: (want) => ({ phase: PHASE.port, steps: restoreSteps(want) }),
   async create({ host, conn, want }) {
-    await apply(host, want, undefined, true);
+    const moved = want.moveAddressesTo ? await createMoving(host, want, want.moveAddressesTo) : undefined;
+    if (!moved) await apply(host, want, undefined, true);
     const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was created`);
-    return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port, mac) };
+    return { id: `${conn.host}/${want.bridge}/${want.name}`, outs: outputs(want, port, mac, moved) };
   },
   async read({ host, id, props, declared }) {
     const { port, inputs, mac } = await live(host, declared);
     if (!port || !inputs) return {};
     if ((declared.type ?? "system") === "system" && bindingIsStale(port, props.boundIfindex)) return {};
     const clean = compact(inputs);
-    return readResult(id, outputs(clean, port, mac), clean, declared);
+    return readResult(id, outputs(clean, port, mac, movedOf(props)), clean, declared);
   },
-  async update({ host, want, old }) {
+  async update({ host, want, old, props }) {
     await apply(host, want, old);
     const { port, mac } = await live(host, want);
     if (!port) throw new Error(`port ${want.name} is missing right after it was updated`);
-    return { outs: outputs(want, port, mac) };
+    return { outs: outputs(want, port, mac, movedOf(props)) };
   },
-  async delete({ host, old }) {
+  async delete({ host, old, props }) {
     const state = await ovsState(host);
     const existing = findPort(state, old.name);
     if (!existing || portOwner(existing) !== old.owner) return; // gone, or not ours: leave it
+    const moved = old.moveAddressesTo ? movedOf(props) : undefined;
+    if (moved) {
+      // Back to the NIC while it is still a port, then the port goes: one armed script again.
+      await mutate(host, { argv: moveScriptArgv(moveCommands(old.moveAddressesTo!, old.name, moved, [], [portRemoveArgv(existing)])), armRevert: true });
+      return;
+    }
     // The userspace datapath backs an internal port with a tap: removed with the others in one netlink request
     // (only while it is in the host's namespace, where the release looks for it).
     const ifindex = existing.iface?.ifindex;

@@ -63,6 +63,16 @@ export const connectionSchema = baseConnection.extend({
 
 export type ConnectionInput = z.input<typeof connectionSchema>;
 
+/**
+ * A connection without rollbackAfter, which changes how the provider applies a change, not the host it reaches:
+ * turning safe apply on or off is no change to any resource.
+ */
+export function withoutSafeApply(c: unknown): unknown {
+  if (!c || typeof c !== "object") return c;
+  const { rollbackAfter: _r, ...rest } = c as Record<string, unknown>;
+  return rest;
+}
+
 /** Compile-time check: what the schema produces is exactly the plain type the lower layers use (and vice versa). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;

@@ -32,6 +32,8 @@ export const portSchema = z
       .transform((a) => (a ? [...new Set(a)].sort() : a)), // each already canonical (schema/common.ts cidr)
     up: z.boolean().optional(),
     netns: netnsName.optional(),
+    /** Management move: this NIC's addresses and routes move to this internal port of the same bridge. */
+    moveAddressesTo: ifName.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -42,6 +44,10 @@ export const portSchema = z
         ctx.addIssue({ code: "custom", path: [k], message: 'only applies to type "internal" (the host side of other ports is not ours to configure)' });
       }
     }
+    if (v.moveAddressesTo !== undefined && (v.type ?? "system") !== "system") {
+      ctx.addIssue({ code: "custom", path: ["moveAddressesTo"], message: 'only applies to a NIC (type "system"): its addresses and routes move to that internal port' });
+    }
+    if (v.moveAddressesTo !== undefined && v.moveAddressesTo === v.name) ctx.addIssue({ code: "custom", path: ["moveAddressesTo"], message: "must name another port (the bridge's internal port)" });
     if (v.options && Object.hasOwn(v.options, "peer")) ctx.addIssue({ code: "custom", path: ["options"], message: "set the patch peer with `peer`, not options" });
   });
 

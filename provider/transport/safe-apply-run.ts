@@ -71,9 +71,10 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19) + " UTC";
  */
 export async function runArmed(ctx: ExecutorContext, armed: Armed, shown: string, roundTrip: () => Promise<CommandResult>): Promise<CommandResult> {
   const when = `${clock(armed.firesAt)} (rollbackAfter ${armed.seconds} s)`;
-  // Stop waiting for the round trip shortly before the revert fires: a change that cut the old session may
-  // leave it hanging, and the new connection is what decides.
-  const deadline = armed.firesAt - 1500;
+  // Stop waiting for the round trip early enough to dial before the revert fires: a change that cut the old
+  // session may leave it hanging, and the new connection is what decides.
+  const dialBudget = Math.min(ctx.dialConn().perDialTimeout * 1000, (armed.seconds * 1000) / 3);
+  const deadline = armed.firesAt - dialBudget - 500;
   let outcome: { r?: CommandResult; e?: unknown } | undefined;
   const ran = roundTrip().then(
     (r) => (outcome = { r }),
@@ -89,7 +90,7 @@ export async function runArmed(ctx: ExecutorContext, armed: Armed, shown: string
   try {
     disarm = await withDeadline(
       ctx.withConnection((client) => ctx.exec(client, commandLine(["sh", "-c", disarmScript(armed.token)], ctx.sudo), undefined, "safe-apply disarm"), { fresh: true }),
-      Math.max(1000, armed.firesAt - 500 - Date.now()),
+      Math.max(dialBudget, armed.firesAt - 500 - Date.now()),
     );
   } catch (e) {
     throw new SafeApplyError(

@@ -82,6 +82,8 @@ export function armScript(token: string, seconds: number, plan: RevertPlan, dirs
   return [
     ...dirLines(token, dirs),
     `mkdir -p "$d" || ${fail('cannot create $d')}`,
+    // Directories of reverted changes stay (a late disarm reads them; revert.log tells what happened) for 3 hours.
+    `find "$sa" -mindepth 1 -maxdepth 1 -type d -mmin +180 -exec rm -rf {} + 2>/dev/null || :`,
     `( set -e\n${plan.save}\n) >"$d/save.log" 2>&1 || ${fail('could not save the host state: $(tail -n 3 "$d/save.log")')}`,
     `cat >"$d/revert.sh" <<'${heredoc}'`,
     revertScript(plan) + heredoc,
