@@ -87,7 +87,6 @@ export function armScript(token: string, seconds: number, plan: RevertPlan, dirs
     `( set -e\n${plan.save}\n) >"$d/save.log" 2>&1 || ${fail('could not save the host state: $(tail -n 3 "$d/save.log")')}`,
     `cat >"$d/revert.sh" <<'${heredoc}'`,
     revertScript(plan) + heredoc,
-    `: >"$d/armed"`,
     `if [ -d ${shellQuote(dirs.systemdDir)} ] && command -v systemd-run >/dev/null 2>&1; then`,
     `  systemd-run --quiet --collect --unit=${unit} --on-active=${seconds}s --timer-property=AccuracySec=100ms /bin/sh "$d/revert.sh" "$d" >"$d/arm.log" 2>&1 || ${fail('systemd-run failed: $(cat "$d/arm.log")')}`,
     `  echo "systemd ${unit}" >"$d/timer"`,
@@ -98,6 +97,9 @@ export function armScript(token: string, seconds: number, plan: RevertPlan, dirs
     `else`,
     `  rm -rf "$d"; ${fail("this host has no way to run a detached revert (neither systemd at " + dirs.systemdDir + " nor setsid)")}`,
     `fi`,
+    // Marked armed once the timer runs (a revert finding no mark does nothing): an arm cut short by a lost
+    // session leaves no mark without a timer behind it.
+    `: >"$d/armed"`,
     "",
   ].join("\n");
 }

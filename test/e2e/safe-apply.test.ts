@@ -1,16 +1,18 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
+import { CliStack, changeSummary, installProject, projectDir } from "./cli";
 import { REPO_ROOT, inventory, uniq } from "../helpers/lab";
 
 /**
  * Issue 25 through the real engine, on spare lab hosts (`lab.sh spare-up`: a failed revert breaks nobody else):
  * h45 + h46 run seed 004 verbatim (mgmt0, the NIC sshd is reached on, moves into ovs1 with its address and
  * default route; containers on ovs2; VXLAN over the moved management addresses), then a good change with
- * rollbackAfter, then destroy. h47 meanwhile takes wrong changes with rollbackAfter: 20 (the management address
- * in a wrong subnet; a drop-all flow on the bridge that carries management) and a provider SIGKILLed right after
- * a change left. Inline programs cannot run concurrently in one process, so the steps interleave instead: the
- * 25 s wait after the good change on h45 is spent on h47's wrong change.
+ * rollbackAfter, a provider SIGKILLed right after a change left, then destroy. h47 meanwhile takes wrong changes
+ * with rollbackAfter: 20 (the management address in a wrong subnet; a drop-all flow on the bridge that carries
+ * management). The two run side by side (their waits overlap): h45/h46 inline through the Automation API, h47
+ * through the Pulumi CLI in a project directory (inline programs cannot run concurrently in one process).
  */
 
 jest.setTimeout(900_000);
@@ -99,13 +101,20 @@ async function watchSsh<T>(addr: string, fn: () => Promise<T>): Promise<{ result
   return { result, cutAt, backAt };
 }
 
-async function upFails(h: StackHandle): Promise<string> {
-  try {
-    await h.stack.up(quiet);
-  } catch (e) {
-    return String((e as Error).message);
-  }
-  throw new Error("pulumi up succeeded where it should have failed");
+/** A project directory running test/e2e/programs/safe-apply.ts through the CLI, installed as users install. */
+async function cliProject(): Promise<string> {
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), "povs-sa-src-"));
+  const demo = path.join(REPO_ROOT, "examples", "demo-004");
+  fs.writeFileSync(path.join(src, "Pulumi.yaml"), "name: pulumi-ovs-e2e-safe-apply\nruntime: nodejs\n");
+  fs.copyFileSync(path.join(demo, "package.json"), path.join(src, "package.json"));
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(demo, "tsconfig.json"), "utf8")) as { files: string[] };
+  fs.writeFileSync(path.join(src, "tsconfig.json"), JSON.stringify({ ...tsconfig, files: ["index.ts", "safe-apply.ts"] }));
+  fs.copyFileSync(path.join(REPO_ROOT, "test/e2e/programs/safe-apply.ts"), path.join(src, "safe-apply.ts"));
+  fs.writeFileSync(path.join(src, "index.ts"), 'import { program } from "./safe-apply";\nexport = program;\n');
+  const dir = projectDir("safe-apply");
+  await installProject(src, dir);
+  fs.rmSync(src, { recursive: true, force: true });
+  return dir;
 }
 
 /** The pids of processes started (transitively) by this test process. */
@@ -132,8 +141,41 @@ function descendants(): { pid: number; cmd: string }[] {
     });
 }
 
-/** SIGKILL the dynamic provider of the `pulumi` run for `stackName` (a descendant of this test process). */
-function killProvider(stackName: string): number[] {
+/**
+ * SIGKILL the provider of the `pulumi up` of `stackName` the moment a change is armed on `host`: the provider is
+ * found while the engine starts it, and a loop on the host reports the armed change within milliseconds (a change
+ * of one round trip is confirmed a few hundred ms after it is armed).
+ */
+async function killWhenArmed(stackName: string, host: string, up: () => Promise<unknown>): Promise<{ killed: number[]; upResult: unknown }> {
+  const { execa } = await import("execa");
+  const watcher = execa("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), "exec", host, "--", "sh", "-c", 'for i in $(seq 30000); do for f in /run/openvswitch/pulumi-ovs-safe-apply/*/armed; do [ -e "$f" ] && { echo armed; exit 0; }; done; sleep 0.002; done; exit 1'], { reject: false });
+  await sleep(300); // the watcher is running on the host
+  let providers: number[] = [];
+  let killed: number[] = [];
+  const armed = new Promise<void>((resolve) => {
+    watcher.stdout?.on("data", (d: Buffer) => {
+      if (!d.toString().includes("armed")) return;
+      for (const pid of providers) process.kill(pid, "SIGKILL");
+      killed = providers;
+      resolve();
+    });
+    void watcher.then(() => resolve());
+  });
+  const upRun = up().then(
+    () => "succeeded",
+    (e: unknown) => String((e as Error).message),
+  );
+  for (const until = Date.now() + 60_000; providers.length === 0 && killed.length === 0 && Date.now() < until; ) {
+    providers = findProviders(stackName);
+    await sleep(50);
+  }
+  await armed;
+  watcher.kill();
+  return { killed, upResult: await upRun };
+}
+
+/** The dynamic provider processes of the `pulumi up` for `stackName` (descendants of this test process). */
+function findProviders(stackName: string): number[] {
   const procs = descendants();
   const cli = procs.filter((p) => / up /.test(p.cmd) && p.cmd.includes(stackName)).map((p) => p.pid);
   const parents = (pid: number): number[] => {
@@ -141,15 +183,20 @@ function killProvider(stackName: string): number[] {
     const pp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     return pp > 1 ? [pp, ...parents(pp)] : [];
   };
-  const providers = procs.filter((p) => /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(p.cmd) && parents(p.pid).some((pp) => cli.includes(pp)));
-  for (const p of providers) process.kill(p.pid, "SIGKILL");
-  return providers.map((p) => p.pid);
+  return procs.filter((p) => /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(p.cmd) && parents(p.pid).some((pp) => cli.includes(pp))).map((p) => p.pid);
 }
 
 describe("safe apply and the management move on spare hosts", () => {
   const spares: Record<string, Spare> = {};
-  const stacks: StackHandle[] = [];
   let key = "";
+  let seed: StackHandle | undefined;
+  let single: CliStack | undefined;
+  let goodAt = 0;
+  /** h47's scenario, started by the first test and awaited by the last. */
+  let wrongRun: Promise<void> = Promise.resolve();
+
+  const hostsConfig = (hosts: string[]) => JSON.stringify(hosts.map((h) => ({ name: spares[h].name, host: spares[h].address, port: spares[h].port, user: spares[h].user, hostKey: spares[h].hostKey })));
+  const addrRe = (h: string) => spares[h].address.replace(/\./g, "\\.");
 
   beforeAll(async () => {
     for (const h of [A, B, C]) {
@@ -163,88 +210,87 @@ describe("safe apply and the management move on spare hosts", () => {
   });
 
   afterAll(async () => {
-    for (const h of stacks) {
-      await h.stack.cancel().catch(() => undefined);
-      await h.stack.destroy(quiet).catch(() => undefined);
-      await h.stack.workspace.removeStack(h.stack.name, { force: true }).catch(() => undefined);
-    }
+    await wrongRun.catch(() => undefined);
+    if (seed) await seed.stack.destroy(quiet).catch(() => undefined);
+    if (seed) await seed.stack.workspace.removeStack(seed.stack.name, { force: true }).catch(() => undefined);
+    if (single) await single.pulumi(["destroy", "--yes", "--skip-preview"], { reject: false });
+    if (single) await single.workspace.removeStack(single.name).catch(() => undefined);
     await run("docker", ["rm", "-f", ...["a1", "a2", "b1", "b2"].map((n) => `sa${n}${s}`)]);
     for (const h of [A, B, C]) await lab("spare-down", h);
     console.log(`safe-apply: ${JSON.stringify(figures)}; step timings (ms): ${JSON.stringify(timings)}`);
   });
 
-  async function stack(name: string, hosts: string[], config: Record<string, string>): Promise<StackHandle> {
-    const { program } = await programModule<Program>("programs/safe-apply.js");
-    const cfg: Record<string, { value: string; secret?: boolean }> = {
-      suffix: { value: s },
-      privateKey: { value: key, secret: true },
-      hosts: { value: JSON.stringify(hosts.map((h) => ({ name: spares[h].name, host: spares[h].address, port: spares[h].port, user: spares[h].user, hostKey: spares[h].hostKey }))) },
-    };
-    for (const [k, v] of Object.entries(config)) cfg[k] = { value: v };
-    const h = await stackFor(`${name}-${s}`, program, cfg);
-    stacks.push(h);
-    return h;
-  }
-
-  let seed: StackHandle;
-  let single: StackHandle;
-  let before = "";
-  let goodAt = 0;
-  const reverts: Record<string, number> = {};
-
   test("(a) seed 004 verbatim: mgmt0 into ovs1 with its address and default route; SSH on the same address; ICMP + TCP over VXLAN", async () => {
-    seed = await stack("sa-seed", [A, B], { layout: "seed" });
-    const up = await timed("a-seed-up", () => seed.stack.up(quiet));
+    wrongRun = timed("h47-scenario", wrongScenario);
+    wrongRun.catch(() => undefined); // awaited (and reported) by the last test
+    const { program } = await programModule<Program>("programs/safe-apply.js");
+    seed = await stackFor(`sa-seed-${s}`, program, { suffix: { value: s }, privateKey: { value: key, secret: true }, hosts: { value: hostsConfig([A, B]) }, layout: { value: "seed" } });
+    const up = await timed("a-seed-up", () => seed!.stack.up(quiet));
     expect(up.summary.result).toBe("succeeded");
     for (const host of [A, B]) {
-      const addr = spares[host].address;
-      const seen = await ssh(addr, "ip -br addr show ovs1; ip -br addr show mgmt0; ip route show default");
+      const seen = await ssh(spares[host].address, "ip -br addr show ovs1; ip -br addr show mgmt0; ip route show default");
       expect(seen.ok).toBe(true);
-      expect(seen.out).toMatch(new RegExp(`^ovs1\\s+\\S+\\s+${addr.replace(/\./g, "\\.")}/24`, "m"));
+      expect(seen.out).toMatch(new RegExp(`^ovs1\\s+\\S+\\s+${addrRe(host)}/24`, "m"));
       expect(seen.out).not.toMatch(/^mgmt0\S*\s+\S+\s+198\./m);
       expect(seen.out).toMatch(/default via 198\.18\.0\.1 dev ovs1/);
     }
     const [a1, a2, b1, b2] = ["a1", "a2", "b1", "b2"].map((n) => `sa${n}${s}`);
-    const icmp: Record<string, boolean> = {};
-    for (const [host, from, to] of [
+    const pairs: [string, string, string][] = [
       [A, a1, "198.18.160.6"], [A, a1, "198.18.160.8"], [A, a1, "198.18.160.9"], [A, a1, "198.18.160.3"], [A, a1, "198.18.160.4"],
       [B, b2, "198.18.160.5"], [B, b2, "198.18.160.6"], [B, b2, "198.18.160.3"],
-    ]) icmp[`${from}->${to}`] = await eventually(() => pings(host, from, to), 10);
-    figures.seedIcmp = icmp;
-    expect(Object.values(icmp).every(Boolean)).toBe(true);
+    ];
+    const icmp = await Promise.all(pairs.map(([host, from, to]) => eventually(() => pings(host, from, to), 10)));
+    figures.seedIcmp = Object.fromEntries(pairs.map(([, from, to], i) => [`${from}->${to}`, icmp[i]]));
+    expect(icmp.every(Boolean)).toBe(true);
     expect(await tcp(A, b1, a1, "198.18.160.8")).toBe(true);
     expect(await tcp(B, a2, b2, "198.18.160.6")).toBe(true);
     expect(Object.keys((await seed.stack.preview()).changeSummary)).toEqual(["same"]);
   });
 
-  test("(c) a good change with rollbackAfter: applied and confirmed (checked again 25 s later, below)", async () => {
-    await seed.stack.setAllConfig({ rollbackAfter: { value: String(ROLLBACK) }, change: { value: "probe" } });
-    const pv = await seed.stack.preview();
+  test("(c) a good change with rollbackAfter: applied and confirmed (still in place 25 s later: checked after (d))", async () => {
+    await seed!.stack.setAllConfig({ rollbackAfter: { value: String(ROLLBACK) }, change: { value: "probe" } });
+    const pv = await seed!.stack.preview();
     expect(pv.changeSummary).toEqual({ create: 1, same: expect.any(Number) }); // turning safe apply on changes no resource
-    const good = await timed("c-good-up", () => seed.stack.up(quiet));
+    const good = await timed("c-good-up", () => seed!.stack.up(quiet));
     expect(good.summary.result).toBe("succeeded");
     goodAt = Date.now();
     expect(await on(A, "ip -br addr show probe")).toMatch(/198\.18\.162\.55\/24/);
   });
 
-  test("(b) the management address moved to a wrong subnet: up fails naming the host; SSH back within 25 s; nothing else changed", async () => {
-    single = await stack("sa-wrong", [C], { layout: "single", rollbackAfter: String(ROLLBACK) });
-    expect((await timed("b-up", () => single.stack.up(quiet))).summary.result).toBe("succeeded");
-    expect(await on(C, "ip -br addr show mgmt")).toMatch(new RegExp(`${spares[C].address.replace(/\./g, "\\.")}/24`));
-    before = await hostView(C);
-    await wrongChange("wrong-address", { update: 1 });
+  test("(d) the provider SIGKILLed right after a change left: the host reverts by itself; refresh shows it; the next up applies it, armed", async () => {
+    const before = await hostView(A);
+    await seed!.stack.setConfig("change", { value: "probe,probe-flow" });
+    const { killed, upResult } = await killWhenArmed(seed!.stack.name, A, () => seed!.stack.up(quiet));
+    figures.killedProvider = killed.length;
+    expect(killed.length).toBeGreaterThan(0);
+    expect(upResult).not.toBe("succeeded");
+    const t0 = Date.now();
+    const flow = () => on(A, "ovs-ofctl dump-flows ovs1 udp,tp_dst=9 | grep -v reply; true");
+    const reverted = await eventually(async () => (await flow()).trim() === "" && (await leftovers(A)) === "", ROLLBACK + 10);
+    figures.killedRevertWaitMs = Date.now() - t0;
+    if (!reverted) figures.killedHost = await on(A, "ls -l /run/openvswitch/pulumi-ovs-safe-apply/*; cat /run/openvswitch/pulumi-ovs-safe-apply/*/revert.log");
+    expect(reverted).toBe(true);
+    expect(await hostView(A)).toEqual(before);
+    // The CLI asks to clear the interrupted create; then the state is the host's: one flow to create.
+    await seed!.cli(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
+    expect((await seed!.stack.preview()).changeSummary).toEqual({ create: 1, same: expect.any(Number) });
+    expect((await timed("d-up-again", () => seed!.stack.up(quiet))).summary.result).toBe("succeeded");
+    expect(await flow()).toMatch(/udp,tp_dst=9 actions=drop/);
+    expect(await leftovers(A)).toBe("");
   });
 
-  test("(c) 25 s after the good change it is still in place, no revert left; destroy moves mgmt0's address back", async () => {
+  test("(c) 25 s after the good change it is still in place, no revert left", async () => {
     await sleep(Math.max(0, goodAt + (ROLLBACK + 5) * 1000 - Date.now()));
     expect(await on(A, "ip -br addr show probe")).toMatch(/198\.18\.162\.55\/24/);
     expect((await ssh(spares[A].address)).ok).toBe(true);
     expect(await leftovers(A)).toBe("");
-    expect(Object.keys((await seed.stack.preview()).changeSummary)).toEqual(["same"]);
-    const down = await timed("a-seed-destroy", () => seed.stack.destroy(quiet));
+  });
+
+  test("(a) destroy moves mgmt0's address and default route back", async () => {
+    const down = await timed("a-seed-destroy", () => seed!.stack.destroy(quiet));
     expect(down.summary.result).toBe("succeeded");
     for (const host of [A, B]) {
-      expect(await on(host, "ip -br addr show mgmt0")).toMatch(new RegExp(`${spares[host].address.replace(/\./g, "\\.")}/24`));
+      expect(await on(host, "ip -br addr show mgmt0")).toMatch(new RegExp(`${addrRe(host)}/24`));
       expect(await on(host, "ip route show default")).toMatch(/default via 198\.18\.0\.1 dev mgmt0/);
       expect((await on(host, "ovs-vsctl list-br")).trim()).toBe("br-ul");
       expect((await ssh(spares[host].address)).ok).toBe(true);
@@ -252,57 +298,48 @@ describe("safe apply and the management move on spare hosts", () => {
     }
   });
 
-  test("(b) a drop-all flow on the bridge that carries management: up fails; SSH back within 25 s; nothing else changed", async () => {
-    await wrongChange("drop-all", { create: 1 });
-    figures.revertSeconds = Object.fromEntries(Object.entries(reverts).map(([k, v]) => [k, Math.round(v / 100) / 10]));
+  test("(b) wrong changes with rollbackAfter: 20 revert themselves (h47, run alongside)", async () => {
+    await wrongRun;
   });
 
-  test("(d) the provider SIGKILLed right after a change left: the host reverts by itself; refresh shows it; the next up applies it, armed", async () => {
-    await single.stack.setConfig("change", { value: "probe" });
-    let killed: number[] = [];
-    const upRun = single.stack.up(quiet).then(
-      () => "succeeded",
-      (e: unknown) => String((e as Error).message),
-    );
-    const armedSeen = await eventually(async () => (await on(C, "ls /run/openvswitch/pulumi-ovs-safe-apply/*/armed 2>/dev/null; true")).trim() !== "" && (killed = killProvider(single.stack.name)).length > 0, 60);
-    expect(armedSeen).toBe(true);
-    figures.killedProvider = killed.length;
-    expect(await upRun).not.toBe("succeeded");
-    const t0 = Date.now();
-    const reverted = await eventually(async () => !/198\.18\.162/.test(await on(C, "ip -br addr show probe 2>/dev/null; true")) && (await leftovers(C)) === "", ROLLBACK + 10);
-    figures.killedRevertWaitMs = Date.now() - t0;
-    expect(reverted).toBe(true);
-    expect(await hostView(C)).toEqual(before);
-    const rf = await single.cli(["refresh", "--yes", "--clear-pending-creates", "--skip-preview"], { reject: false });
-    expect(rf.exitCode).toBe(0);
-    expect((await single.stack.preview()).changeSummary).toMatchObject({ create: 1 });
-    const again = await timed("d-up-again", () => single.stack.up(quiet));
-    expect(again.summary.result).toBe("succeeded");
-    expect(await on(C, "ip -br addr show probe")).toMatch(/198\.18\.162\.57\/24/);
-    expect(await leftovers(C)).toBe("");
-    expect((await timed("b-destroy", () => single.stack.destroy(quiet))).summary.result).toBe("succeeded");
-    expect(await on(C, "ip -br addr show mgmt0")).toMatch(new RegExp(`${spares[C].address.replace(/\./g, "\\.")}/24`));
+  /** (b) on h47, through the CLI. */
+  async function wrongScenario(): Promise<void> {
+    const cli = (single = await CliStack.init(await cliProject(), `sa-wrong-${s}`, {
+      suffix: { value: s },
+      privateKey: { value: key, secret: true },
+      hosts: { value: hostsConfig([C]) },
+      layout: { value: "single" },
+      rollbackAfter: { value: String(ROLLBACK) },
+    }));
+    await timed("b-up", () => cli.up());
+    expect(await on(C, "ip -br addr show mgmt")).toMatch(new RegExp(`${addrRe(C)}/24`));
+    const before = await hostView(C);
+    const reverts: Record<string, number> = {};
+
+    // (b) The management address in a wrong subnet, then (separately) a drop-all flow on the bridge carrying it.
+    for (const [change, proposed] of [["wrong-address", { update: 1 }], ["drop-all", { create: 1 }]] as const) {
+      await cli.setAllConfig({ change: { value: change } });
+      const { result: r, cutAt, backAt } = await timed(`b-${change}`, () => watchSsh(spares[C].address, () => cli.pulumi(["up", "--yes", "--skip-preview"], { reject: false })));
+      const msg = r.stdout + r.stderr;
+      figures[`${change}-error`] = msg.split("\n").find((l) => /revert/.test(l))?.trim().slice(0, 500);
+      expect(r.exitCode).not.toBe(0);
+      expect(msg).toMatch(new RegExp(`povs@${addrRe(C)}:22`));
+      expect(msg).toMatch(/reverts the change by itself at \d\d:\d\d:\d\d UTC/);
+      expect(cutAt).toBeDefined();
+      expect(backAt).toBeDefined();
+      reverts[change] = Math.round((backAt! - cutAt!) / 100) / 10;
+      expect(backAt! - cutAt!).toBeLessThanOrEqual((ROLLBACK + 5) * 1000);
+      expect(await hostView(C)).toEqual(before);
+      // The state kept the old values: a refresh finds the host exactly as the state says, and the preview
+      // proposes exactly the change that failed.
+      expect(Object.keys(changeSummary((await cli.pulumi(["refresh", "--preview-only"])).stdout))).toEqual(["same"]);
+      expect((await cli.preview()).changeSummary).toMatchObject(proposed);
+      expect(await leftovers(C)).toBe("");
+    }
+    figures.revertSeconds = reverts;
+
+    await timed("b-destroy", () => cli.destroy());
+    expect(await on(C, "ip -br addr show mgmt0")).toMatch(new RegExp(`${addrRe(C)}/24`));
     expect(await on(C, "ip route show default")).toMatch(/default via 198\.18\.0\.1 dev mgmt0/);
-  });
-
-  /** A change that cuts the management path: up fails with the message; the host is back as before within 25 s. */
-  async function wrongChange(change: string, proposed: Record<string, number>): Promise<void> {
-    const addr = spares[C].address;
-    await single.stack.setConfig("change", { value: change });
-    const { result: msg, cutAt, backAt } = await timed(`b-${change}`, () => watchSsh(addr, () => upFails(single)));
-    figures[`${change}-error`] = msg.split("\n").find((l) => /safe-apply|revert/.test(l))?.trim().slice(0, 500);
-    expect(msg).toMatch(new RegExp(`povs@${addr.replace(/\./g, "\\.")}:22`));
-    expect(msg).toMatch(/revert/);
-    expect(cutAt).toBeDefined();
-    expect(backAt).toBeDefined();
-    reverts[change] = backAt! - cutAt!;
-    expect(backAt! - cutAt!).toBeLessThanOrEqual((ROLLBACK + 5) * 1000);
-    expect(await hostView(C)).toEqual(before);
-    const rf = await single.stack.refresh(quiet);
-    expect(Object.keys(rf.summary.resourceChanges ?? {})).toEqual(["same"]);
-    expect((await single.stack.preview()).changeSummary).toMatchObject(proposed);
-    await single.stack.setConfig("change", { value: "none" });
-    expect(Object.keys((await single.stack.preview()).changeSummary)).toEqual(["same"]);
-    expect(await leftovers(C)).toBe("");
   }
 });

@@ -8,14 +8,15 @@ import { ContainerAttachment, DockerContainer, FlowEntry, OvsBridge, OvsPort, Vx
  *     and routes move to ovs1 itself; ovs2 holds the containers' gateway address and two containers per host,
  *     VXLAN between the ovs2s to the other host's management address (now on ovs1).
  *   layout "single": one host, mgmt0 into ovs1 with its address moved to the internal port "mgmt".
- *   change: none | probe (a good change: an addressed internal port "probe" on ovs1) | wrong-address (the
- *     management address declared on "mgmt" in the wrong subnet) | drop-all (a drop-everything flow on ovs1).
+ *   change: a comma list of: probe (a good change: an addressed internal port "probe" on ovs1), probe-flow (a
+ *     good change in one round trip: a flow on ovs1), wrong-address (the management address declared on "mgmt"
+ *     in the wrong subnet), drop-all (a drop-everything flow on ovs1).
  */
 export async function program() {
   const config = new pulumi.Config();
   const s = config.require("suffix");
   const rollbackAfter = config.getNumber("rollbackAfter");
-  const change = config.get("change") ?? "none";
+  const change = (config.get("change") ?? "").split(",");
   const key = config.requireSecret("privateKey");
   const hosts = config.requireObject<HostConfig[]>("hosts").map((h) => ({
     ...h,
@@ -39,9 +40,10 @@ export async function program() {
         new ContainerAttachment(`${name}-net`, { ...c, container: ctr.name, bridge: ovs2.name, address: `198.18.160.${ip}/20`, gateway: `198.18.160.${3 + i}`, mac: `02:00:c6:12:a0:${ip.toString(16).padStart(2, "0")}`, mtu: 1400 });
         out[name] = `198.18.160.${ip}`;
       });
-      if (change === "probe" && i === 0) {
+      if (change.includes("probe") && i === 0) {
         new OvsPort(`${h.name}-probe`, { ...c, bridge: ovs1.name, name: "probe", type: "internal", addresses: [`198.18.162.${last(h)}/24`] });
       }
+      if (change.includes("probe-flow") && i === 0) new FlowEntry(`${h.name}-probe-flow`, { ...c, bridge: ovs1.name, priority: 100, match: "udp,tp_dst=9", actions: "drop" });
     });
     return out;
   }
@@ -55,10 +57,9 @@ export async function program() {
     name: "mgmt",
     type: "internal",
     mac: `02:00:c6:12:00:${last(h).toString(16)}`,
-    ...(change === "wrong-address" ? { addresses: [`198.18.99.${last(h)}/24`] } : {}),
+    ...(change.includes("wrong-address") ? { addresses: [`198.18.99.${last(h)}/24`] } : {}),
   });
   new OvsPort(`${h.name}-em1`, { ...c, bridge: ovs1.name, name: "mgmt0", moveAddressesTo: mgmt.name });
-  if (change === "drop-all") new FlowEntry(`${h.name}-drop-all`, { ...c, bridge: ovs1.name, priority: 65000, match: "", actions: "drop" });
-  if (change === "probe") new OvsPort(`${h.name}-probe`, { ...c, bridge: ovs1.name, name: "probe", type: "internal", addresses: [`198.18.162.${last(h)}/24`] });
+  if (change.includes("drop-all")) new FlowEntry(`${h.name}-drop-all`, { ...c, bridge: ovs1.name, priority: 65000, match: "", actions: "drop" });
   return out;
 }
