@@ -62,7 +62,7 @@ test("without systemd the arm starts `setsid sh -c 'sleep N; ...'`; unless disar
   expect(kind).toBe("pid");
   // Its own session and process group (it outlives the SSH session that started it).
   expect(execFileSync("ps", ["-o", "sid=,pgid=", "-p", pid], { encoding: "utf8" }).trim().split(/\s+/)).toEqual([pid, pid]);
-  await sleep(1800);
+  await sleep(2500);
   expect(fs.readFileSync(marker, "utf8")).toBe("reverted\n");
   expect(fs.existsSync(path.join(changeDir(), "reverted"))).toBe(true);
   const late = sh(disarmScript(TOKEN, d));
