@@ -24,7 +24,11 @@ export function useRevertPlan(p: RevertPlan): void {
 /** Hooks after a change was confirmed on a host (e.g. persisting the applied state for a reboot). */
 type Confirmed = (host: string) => void | Promise<void>;
 const confirmedHooks: Confirmed[] = [];
-/** Call `hook` after every round trip whose revert was disarmed (the change is confirmed on `host`). */
+/**
+ * Call `hook` with the host's label after every round trip whose revert was disarmed (the change is confirmed
+ * and stays), before the round trip's callers get their results. A hook that throws fails those callers (the
+ * change stays on the host).
+ */
 export function onChangeConfirmed(hook: Confirmed): void {
   confirmedHooks.push(hook);
 }
