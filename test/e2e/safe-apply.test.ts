@@ -1,9 +1,8 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
-import { CliStack, changeSummary, installProject, projectDir } from "./cli";
-import { REPO_ROOT, inventory, uniq } from "../helpers/lab";
+import { CliStack, changeSummary } from "./cli";
+import { inventory, uniq } from "../helpers/lab";
+import { armedAt, cliProject, eventually, hostView, killWhenArmed, lab, leftovers, on, pings, run, sleep, ssh, tcp, watchSsh } from "./spare-hosts";
 
 /**
  * Issue 25 through the real engine, on spare lab hosts (`lab.sh spare-up`: a failed revert breaks nobody else):
@@ -24,168 +23,6 @@ type Program = { program: () => Promise<Record<string, unknown>> };
 type Spare = { name: string; address: string; port: number; user: string; hostKey: string };
 const figures: Record<string, unknown> = {};
 const { timings, timed } = stepTimer();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function run(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const { execa } = await import("execa");
-  const r = await execa(cmd, args, { reject: false, timeout: opts.timeout });
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
-}
-const lab = (...args: string[]) => run("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args]);
-/** Run a shell command as root on a spare host (beside the code under test). */
-const on = async (host: string, script: string) => (await lab("exec", host, "--", "sh", "-c", script)).stdout;
-
-/** A command over SSH from this machine, as an operator would: a fresh connection each time. */
-async function ssh(addr: string, command = "true"): Promise<{ ok: boolean; out: string }> {
-  const key = inventory().privateKeyPath;
-  const opts = ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=2"];
-  const r = await run("ssh", [...opts, `povs@${addr}`, command], { timeout: 5000 });
-  return { ok: r.exitCode === 0, out: r.stdout };
-}
-
-/** Everything a revert restores, in a comparable form (OVS config, root-namespace links, addresses, routes, flows). */
-const hostView = (host: string) =>
-  on(
-    host,
-    [
-      `for b in $(ovs-vsctl list-br); do echo "bridge $b $(ovs-vsctl get Bridge "$b" datapath_type) ports: $(ovs-vsctl list-ports "$b" | sort | tr '\\n' ' ')"; done`,
-      "ovs-vsctl --format=csv --no-headings --columns=name,tag,trunks,vlan_mode,external_ids list Port | sort",
-      "ovs-vsctl --format=csv --no-headings --columns=name,type,options,mac,mtu_request,external_ids list Interface | sort",
-      "ip -br addr | sort; ip route",
-      `for b in $(ovs-vsctl list-br); do echo "flows $b"; ovs-ofctl --no-names dump-flows --no-stats "$b" | grep -v reply | sort; done`,
-    ].join("; "),
-  );
-
-/** Revert processes (armed or running) in the host's own network namespace, and changes still armed. */
-const leftovers = (host: string) =>
-  on(host, `for p in $(pgrep -f 'povs-rever[t]'); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "process $p"; done; ls /run/openvswitch/pulumi-ovs-safe-apply/*/armed 2>/dev/null; true`);
-
-/** ICMP from a container. */
-const pings = async (host: string, ctr: string, to: string) => (await lab("exec", host, "--", "docker", "exec", ctr, "ping", "-c", "2", "-W", "1", "-i", "0.2", to)).exitCode === 0;
-/** A TCP message from container `from` to `to:5001`, where container `listen` listens. */
-async function tcp(host: string, listen: string, from: string, to: string): Promise<boolean> {
-  const token = `povs-${Math.random().toString(36).slice(2, 10)}`;
-  const listener = lab("exec", host, "--", "docker", "exec", listen, "timeout", "8", "nc", "-l", "-p", "5001");
-  await sleep(500);
-  await lab("exec", host, "--", "docker", "exec", from, "sh", "-c", `for i in 1 2 3 4 5; do echo ${token} | timeout 3 nc -w 2 ${to} 5001 && exit 0; sleep 0.5; done; exit 1`);
-  return (await listener).stdout.includes(token);
-}
-
-async function eventually(probe: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(300);
-  }
-}
-
-/** Watch SSH to `addr` during `fn`: when it first failed, and when it answered again after that. */
-async function watchSsh<T>(addr: string, fn: () => Promise<T>): Promise<{ result: T; cutAt?: number; backAt?: number }> {
-  let done = false;
-  let cutAt: number | undefined;
-  let backAt: number | undefined;
-  const watcher = (async () => {
-    while (!done || (cutAt !== undefined && backAt === undefined)) {
-      const t = Date.now();
-      const { ok } = await ssh(addr);
-      if (!ok && cutAt === undefined) cutAt = t;
-      if (ok && cutAt !== undefined && backAt === undefined) backAt = Date.now();
-      if (cutAt !== undefined && Date.now() - cutAt > 60_000) break;
-      await sleep(200);
-    }
-  })();
-  const result = await fn();
-  done = true;
-  await watcher;
-  return { result, cutAt, backAt };
-}
-
-/** A project directory running test/e2e/programs/safe-apply.ts through the CLI, installed as users install. */
-async function cliProject(): Promise<string> {
-  const src = fs.mkdtempSync(path.join(os.tmpdir(), "povs-sa-src-"));
-  const demo = path.join(REPO_ROOT, "examples", "demo-004");
-  fs.writeFileSync(path.join(src, "Pulumi.yaml"), "name: pulumi-ovs-e2e-safe-apply\nruntime: nodejs\n");
-  fs.copyFileSync(path.join(demo, "package.json"), path.join(src, "package.json"));
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(demo, "tsconfig.json"), "utf8")) as { files: string[] };
-  fs.writeFileSync(path.join(src, "tsconfig.json"), JSON.stringify({ ...tsconfig, files: ["index.ts", "safe-apply.ts"] }));
-  fs.copyFileSync(path.join(REPO_ROOT, "test/e2e/programs/safe-apply.ts"), path.join(src, "safe-apply.ts"));
-  fs.writeFileSync(path.join(src, "index.ts"), 'import { program } from "./safe-apply";\nexport = program;\n');
-  const dir = projectDir("safe-apply");
-  await installProject(src, dir);
-  fs.rmSync(src, { recursive: true, force: true });
-  return dir;
-}
-
-/** The pids of processes started (transitively) by this test process. */
-function descendants(): { pid: number; cmd: string }[] {
-  const parent = new Map<number, number>();
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const mine = (p: number): boolean => p === process.pid || (p > 1 && parent.has(p) && mine(parent.get(p)!));
-  return [...parent.keys()]
-    .filter((p) => p !== process.pid && mine(p))
-    .map((pid) => {
-      try {
-        return { pid, cmd: fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ") };
-      } catch {
-        return { pid, cmd: "" };
-      }
-    });
-}
-
-/**
- * SIGKILL the provider of the `pulumi up` of `stackName` the moment a change is armed on `host`: the provider is
- * found while the engine starts it, and a loop on the host reports the armed change within milliseconds (a change
- * of one round trip is confirmed a few hundred ms after it is armed).
- */
-async function killWhenArmed(stackName: string, host: string, up: () => Promise<unknown>): Promise<{ killed: number[]; upResult: unknown }> {
-  const { execa } = await import("execa");
-  const watcher = execa("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), "exec", host, "--", "sh", "-c", 'for i in $(seq 30000); do for f in /run/openvswitch/pulumi-ovs-safe-apply/*/armed; do [ -e "$f" ] && { echo armed; exit 0; }; done; sleep 0.002; done; exit 1'], { reject: false });
-  await sleep(300); // the watcher is running on the host
-  let providers: number[] = [];
-  let killed: number[] = [];
-  const armed = new Promise<void>((resolve) => {
-    watcher.stdout?.on("data", (d: Buffer) => {
-      if (!d.toString().includes("armed")) return;
-      for (const pid of providers) process.kill(pid, "SIGKILL");
-      killed = providers;
-      resolve();
-    });
-    void watcher.then(() => resolve());
-  });
-  const upRun = up().then(
-    () => "succeeded",
-    (e: unknown) => String((e as Error).message),
-  );
-  for (const until = Date.now() + 60_000; providers.length === 0 && killed.length === 0 && Date.now() < until; ) {
-    providers = findProviders(stackName);
-    await sleep(50);
-  }
-  await armed;
-  watcher.kill();
-  return { killed, upResult: await upRun };
-}
-
-/** The dynamic provider processes of the `pulumi up` for `stackName` (descendants of this test process). */
-function findProviders(stackName: string): number[] {
-  const procs = descendants();
-  const cli = procs.filter((p) => / up /.test(p.cmd) && p.cmd.includes(stackName)).map((p) => p.pid);
-  const parents = (pid: number): number[] => {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const pp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return pp > 1 ? [pp, ...parents(pp)] : [];
-  };
-  return procs.filter((p) => /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(p.cmd) && parents(p.pid).some((pp) => cli.includes(pp))).map((p) => p.pid);
-}
-
 describe("safe apply and the management move on spare hosts", () => {
   const spares: Record<string, Spare> = {};
   let key = "";
@@ -314,7 +151,7 @@ describe("safe apply and the management move on spare hosts", () => {
     await timed("b-up", () => cli.up());
     expect(await on(C, "ip -br addr show mgmt")).toMatch(new RegExp(`${addrRe(C)}/24`));
     const before = await hostView(C);
-    const reverts: Record<string, number> = {};
+    const reverts: Record<string, unknown> = {};
 
     // (b) The management address in a wrong subnet, then (separately) a drop-all flow on the bridge carrying it.
     for (const [change, proposed] of [["wrong-address", { update: 1 }], ["drop-all", { create: 1 }]] as const) {
@@ -327,8 +164,10 @@ describe("safe apply and the management move on spare hosts", () => {
       expect(msg).toMatch(/reverts the change by itself at \d\d:\d\d:\d\d UTC/);
       expect(cutAt).toBeDefined();
       expect(backAt).toBeDefined();
-      reverts[change] = Math.round((backAt! - cutAt!) / 100) / 10;
-      expect(backAt! - cutAt!).toBeLessThanOrEqual((ROLLBACK + 5) * 1000);
+      // From the change's arm (just before it left) to SSH answering again; and from the first failed SSH.
+      const armed = await armedAt(C);
+      reverts[change] = { armedToBackS: Math.round((backAt! - armed) / 100) / 10, cutToBackS: Math.round((backAt! - cutAt!) / 100) / 10 };
+      expect(backAt! - armed).toBeLessThanOrEqual((ROLLBACK + 5) * 1000);
       expect(await hostView(C)).toEqual(before);
       // The state kept the old values: a refresh finds the host exactly as the state says, and the preview
       // proposes exactly the change that failed.
