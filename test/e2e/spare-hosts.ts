@@ -66,25 +66,37 @@ export async function eventually(probe: () => Promise<boolean>, seconds: number)
   }
 }
 
-/** Watch SSH to `addr` during `fn`: when it first failed, and when it answered again after that. */
-export async function watchSsh<T>(addr: string, fn: () => Promise<T>): Promise<{ result: T; cutAt?: number; backAt?: number }> {
+/** One SSH attempt of a watch: when it started and ended, and whether it got in. */
+export interface SshSample {
+  start: number;
+  end: number;
+  ok: boolean;
+}
+
+/** Try SSH to `addr` again and again while `fn` runs, and after it until SSH answers (60 s at most). */
+export async function watchSsh<T>(addr: string, fn: () => Promise<T>): Promise<{ result: T; samples: SshSample[] }> {
   let done = false;
-  let cutAt: number | undefined;
-  let backAt: number | undefined;
+  const samples: SshSample[] = [];
   const watcher = (async () => {
-    while (!done || (cutAt !== undefined && backAt === undefined)) {
-      const t = Date.now();
+    const until = () => (done ? Date.now() - (samples.find((x) => !x.ok)?.start ?? 0) < 60_000 : true);
+    while (!done || (samples.length > 0 && !samples[samples.length - 1].ok && until())) {
+      const start = Date.now();
       const { ok } = await ssh(addr);
-      if (!ok && cutAt === undefined) cutAt = t;
-      if (ok && cutAt !== undefined && backAt === undefined) backAt = Date.now();
-      if (cutAt !== undefined && Date.now() - cutAt > 60_000) break;
+      samples.push({ start, end: Date.now(), ok });
       await sleep(200);
     }
   })();
   const result = await fn();
   done = true;
   await watcher;
-  return { result, cutAt, backAt };
+  return { result, samples };
+}
+
+/** The outage that began after `since`: its first failed attempt, and when SSH answered again after it. */
+export function outageAfter(samples: readonly SshSample[], since: number): { cutAt?: number; backAt?: number } {
+  const cut = samples.find((x) => !x.ok && x.start >= since);
+  const back = cut && samples.find((x) => x.ok && x.start > cut.start);
+  return { cutAt: cut?.start, backAt: back?.end };
 }
 
 /** A project directory running test/e2e/programs/safe-apply.ts through the CLI, installed as users install. */
