@@ -204,7 +204,7 @@ interface PutPayload {
 }
 
 function putCommand(p: PutPayload): RemoteCommand {
-  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack, ...p.keys], stdin: p.lines, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
+  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack, ...p.keys], stdin: p.lines, filesOnly: true, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
 }
 
 /** Puts of one file that meet in a round trip become one put (one lock, one rewrite of the file). */
@@ -213,7 +213,7 @@ export const putRule: MergeRule = {
   merge(members) {
     const ps = members.map((m) => m.merge!.payload as PutPayload);
     const one = putCommand({ ...ps[0], keys: ps.flatMap((p) => p.keys), lines: ps.map((p) => p.lines).join("") });
-    return { argv: one.argv, stdin: one.stdin };
+    return { argv: one.argv, stdin: one.stdin, filesOnly: true };
   },
   split(merged, members) {
     return merged.code === 0 ? members.map(() => merged) : undefined;

@@ -20,6 +20,11 @@ export interface RemoteCommand {
    * (transport/safe-apply.ts) even where the connection's rollbackAfter is not set.
    */
   armRevert?: boolean;
+  /**
+   * Writes only files of ours (no link, address, route, bridge, port or flow): safe apply arms no revert for a
+   * round trip of such writes (its revert would restore none of it).
+   */
+  filesOnly?: boolean;
 }
 
 export interface CommandResult {

@@ -129,8 +129,9 @@ export function detachProbeScript(dirs: StateDirs = HOST_DIRS): string {
 
 /**
  * Whether a command changes what a revert restores (links, addresses, routes, bridges, ports, flows). Reads do
- * not; docker's own commands (containers) are not reverted, so they arm nothing by themselves.
+ * not; docker's own commands (containers) and writes of files only (the restore state) are not reverted, so they
+ * arm nothing by themselves.
  */
 export function changesNetwork(cmd: RemoteCommand): boolean {
-  return !cmd.read && cmd.argv[0] !== "docker";
+  return !cmd.read && !cmd.filesOnly && cmd.argv[0] !== "docker";
 }

@@ -111,6 +111,7 @@ test("which round trips are armed: changes to the network; not reads, not docker
   expect(changesNetwork({ argv: ["ip", "link", "add"] })).toBe(true);
   expect(changesNetwork({ argv: ["ovs-vsctl", "list", "Bridge"], read: true })).toBe(false);
   expect(changesNetwork({ argv: ["docker", "run"] })).toBe(false);
+  expect(changesNetwork({ argv: ["sh", "-c", "put"], filesOnly: true })).toBe(false);
   expect(rollbackFor([[job(["ovs-vsctl", "show"], { read: true })]], 30)).toBe(0);
   expect(rollbackFor([[job(["docker", "run"])]], 30)).toBe(0);
   expect(rollbackFor([[job(["ip", "addr", "add"])]], 30)).toBe(30);
