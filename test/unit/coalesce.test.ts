@@ -309,7 +309,8 @@ describe("HostQueue", () => {
     const { trips, exec } = fakeHost(30);
     const q = new HostQueue(exec, opts);
     const first = Array.from({ length: 30 }, (_, i) => q.submit([port("br0", `p${i}`)], false));
-    await new Promise((r) => setTimeout(r, 15)); // the first round trip is out now
+    // Until the first round trip is out (waiting for it, not a fixed time: a loaded machine fires timers late).
+    while (trips.length === 0) await new Promise((r) => setTimeout(r, 1));
     const second = Array.from({ length: 30 }, (_, i) => q.submit([port("br0", `q${i}`)], false));
     const all = await Promise.all([...first, ...second]);
     expect(trips).toHaveLength(2);
