@@ -124,9 +124,4 @@ export function describeRoute(r: RouteSpec): string {
 }
 
 /** The IPv4 network of an address and prefix length, e.g. ("198.18.41.7", 24) -> "198.18.41.0". */
-export function ipv4Network(addr: string, len: number): string {
-  // Float arithmetic: JS bitwise operators are 32-bit signed.
-  const n = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-  const net = n - (n % 2 ** (32 - len));
-  return [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".");
-}
+export { ipv4NetworkOf as ipv4Network } from "../shared/values";

@@ -1,5 +1,6 @@
 import type { MatchField } from "./flow-model";
 import { canonicalFieldValue, fieldValueProblem, hasValueRule } from "./flow-values";
+import { ipv4NetworkOf } from "../shared/values";
 
 /**
  * The OpenFlow match vocabulary of ovs-fields(7) (OVS 3.1), each name checked offline with
@@ -67,14 +68,9 @@ function ipv4Problem(key: string, v: string): string | undefined {
   if (more.length || !IPV4.test(addr)) return `${key}=${v}: write an IPv4 address or address/prefix (e.g. 198.18.1.0/24)`;
   if (bits === undefined) return undefined;
   if (!DECIMAL.test(bits) || Number(bits) < 1 || Number(bits) > 32) return `${key}=${v}: the prefix must be /1../32 (a dotted mask or /0 is read differently)`;
-  const n = addr.split(".").reduce((a, o) => a * 256 + Number(o), 0);
-  const hostBits = n % 2 ** (32 - Number(bits));
-  if (hostBits !== 0) {
-    const net = n - hostBits;
-    const dotted = [24, 16, 8, 0].map((sh) => Math.floor(net / 2 ** sh) % 256).join(".");
-    return `${key}=${v}: address has bits outside the /${bits} prefix (OVS would store ${dotted}/${bits})`;
-  }
-  return undefined;
+  // IPV4 admits no leading zeros, so the network differs in text exactly when host bits are set.
+  const network = ipv4NetworkOf(addr, Number(bits));
+  return network === addr ? undefined : `${key}=${v}: address has bits outside the /${bits} prefix (OVS would store ${network}/${bits})`;
 }
 
 /** Flag names of the flag fields, in bit order (the order OVS prints them in). */

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPO_ROOT, inventory, uniq } from "../helpers/lab";
+import { lab, run } from "../helpers/spare";
 import { CliStack, installProject } from "./cli";
 import { streams, type Stream } from "./discover-streams";
 
@@ -27,12 +28,7 @@ let inv = "";
 let dir = "";
 let stack: CliStack;
 
-async function sh(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}) {
-  const { execa } = await import("execa");
-  const r = await execa(cmd, args, { reject: false, input: opts.input, cwd: opts.cwd });
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
-}
-const lab = (...args: string[]) => sh("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args]);
+const sh = run;
 const onSpare = (h: string, ...argv: string[]) => lab("exec", h, "--", ...argv);
 const fixture = (name: string) => fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/discover", name), "utf8");
 const discover = (...args: string[]) => sh(bin, ["discover", "--project", PROJECT, "--stack", STACK, "--exclude", EXCLUDE, ...args]);

@@ -2,7 +2,8 @@ import * as crypto from "node:crypto";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
 import { labHost, onHost, uniq } from "../helpers/lab";
-import { eventually, lab, spareHost } from "../helpers/spare";
+import { lab, spareHost } from "../helpers/spare";
+import { eventually } from "../helpers/packets";
 
 /**
  * Issue 7, part 4: faults through the real engine on the lab. Faults 1-4 break a host, so they run on a spare
@@ -45,9 +46,9 @@ describe("faults 1-4 on a spare host", () => {
 
   /** Everything the stack should provide: same-L2 ICMP and TCP, the container, and the drop flow. */
   async function expectPackets(): Promise<void> {
-    expect(await eventually(() => pings(ns("a"), "198.18.150.2", 1))).toBe(true);
+    expect(await eventually(() => pings(ns("a"), "198.18.150.2", 1), 15)).toBe(true);
     expect(await pings(ns("a"), "198.18.150.3")).toBe(true);
-    expect(await eventually(() => pings(ns("a"), "198.18.150.4", 1))).toBe(true);
+    expect(await eventually(() => pings(ns("a"), "198.18.150.4", 1), 15)).toBe(true);
     expect(await pings(`docker:${ctr}`, "198.18.150.3")).toBe(true);
     expect(await tcpWorks(ns("b"), ns("a"), "198.18.150.2")).toBe(true);
     expect(await tcpWorks(ns("b"), ns("a"), "198.18.150.2", 7777)).toBe(false); // dropped by our flow

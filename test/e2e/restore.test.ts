@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { programModule, stackFor, type StackHandle, stepTimer } from "./harness";
 import { labStackConfig } from "./config";
 import { REPO_ROOT, onHost, uniq } from "../helpers/lab";
-import { eventually, lab, spareHost } from "../helpers/spare";
+import { lab, spareHost } from "../helpers/spare";
+import { eventually } from "../helpers/packets";
 
 /**
  * Issue 26: hosts come back after a reboot with nobody running `pulumi up`. On a spare host with a simulated
@@ -57,8 +58,8 @@ describe("reboot restore on a spare host", () => {
   /** What the stack provides: ICMP and TCP between namespaces, the container, the route, and the drop flow. */
   async function expectPackets(st: Stack): Promise<void> {
     const far = `${st.net.split(".").slice(0, 2).join(".")}.${Number(st.net.split(".")[2]) + 1}.1`;
-    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.2`, 1))).toBe(true);
-    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.4`, 1))).toBe(true);
+    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.2`, 1), 15)).toBe(true);
+    expect(await eventually(() => pings(ns(st, "a"), `${st.net}.4`, 1), 15)).toBe(true);
     expect(await pings(`docker:rc${st.sfx}`, `${st.net}.1`)).toBe(true);
     expect(await pings(ns(st, "a"), far)).toBe(true); // through the restored route
     expect(await tcpWorks(ns(st, "b"), ns(st, "a"), `${st.net}.2`)).toBe(true);

@@ -3,6 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { installProject, projectDir } from "./cli";
 import { REPO_ROOT, inventory } from "../helpers/lab";
+import { lab, run } from "../helpers/spare";
+import { eventually as pollUntil } from "../helpers/packets";
 
 /**
  * What test/e2e/safe-apply.test.ts does beside the engine on spare lab hosts: commands as root on a host, SSH as
@@ -12,12 +14,7 @@ import { REPO_ROOT, inventory } from "../helpers/lab";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function run(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const { execa } = await import("execa");
-  const r = await execa(cmd, args, { reject: false, timeout: opts.timeout });
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
-}
-export const lab = (...args: string[]) => run("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args]);
+export { lab, run };
 /** Run a shell command as root on a spare host (beside the code under test). */
 export const on = async (host: string, script: string) => (await lab("exec", host, "--", "sh", "-c", script)).stdout;
 
@@ -57,14 +54,8 @@ export async function tcp(host: string, listen: string, from: string, to: string
   return (await listener).stdout.includes(token);
 }
 
-export async function eventually(probe: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(300);
-  }
-}
+/** Poll every 0.3 s: the revert's timing is measured to within that. */
+export const eventually = (probe: () => Promise<boolean>, seconds: number) => pollUntil(probe, seconds, 300);
 
 /** One SSH attempt of a watch: when it started and ended, and whether it got in. */
 export interface SshSample {

@@ -37,12 +37,15 @@ export async function tcpWorks(opts: { listenHost: number; listenIn: string; fro
   return got.stdout.includes(token);
 }
 
-/** Retry a positive probe until it succeeds or `seconds` pass (ARP/MAC learning settle after a repair). */
-export async function eventually(probe: () => Promise<boolean>, seconds = 10): Promise<boolean> {
+/**
+ * Retry a positive probe until it succeeds or `seconds` pass (ARP/MAC learning settle after a repair), asking
+ * every `everyMs`.
+ */
+export async function eventually(probe: () => Promise<boolean>, seconds = 10, everyMs = 500): Promise<boolean> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     if (await probe()) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -8,22 +8,15 @@ export interface Ran {
   exitCode: number;
 }
 
-/** `scripts/lab/lab.sh ARGS...` (never throws: the exit code is part of the answer). */
-export async function lab(...args: string[]): Promise<Ran> {
+/** A local command (never throws: the exit code is part of the answer); `timeout` in ms. */
+export async function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): Promise<Ran> {
   const { execa } = await import("execa");
-  const r = await execa("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args], { reject: false });
+  const r = await execa(cmd, args, { reject: false, input: opts.input, cwd: opts.cwd, timeout: opts.timeout });
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
 }
 
-/** Poll `probe` every 0.5 s until it says yes, for at most `seconds`. */
-export async function eventually(probe: () => Promise<boolean>, seconds = 15): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** `scripts/lab/lab.sh ARGS...` (never throws: the exit code is part of the answer). */
+export const lab = (...args: string[]): Promise<Ran> => run("bash", [path.join(REPO_ROOT, "scripts/lab/lab.sh"), ...args]);
 
 /**
  * Packets on a spare lab host (lab.sh spare-up): commands run as root inside it, ICMP from a namespace (or

@@ -29,7 +29,7 @@ export async function program() {
     hosts.slice(0, 2).forEach((h, i) => {
       const c = { connection: h.connection };
       const ovs1 = new OvsBridge(`${h.name}-ovs1`, { ...c, name: "ovs1", datapathType: "netdev" });
-      // ovs-vsctl add-port ovs1 em1; ifconfig em1 0; ifconfig ovs1 10.10.17.3 -- as one move.
+      // The seed's `ovs-vsctl add-port ovs1 em1; ifconfig em1 0; ifconfig ovs1 ADDR`, as one move.
       new OvsPort(`${h.name}-em1`, { ...c, bridge: ovs1.name, name: "mgmt0", moveAddressesTo: ovs1.name });
       const ovs2 = new OvsBridge(`${h.name}-ovs2`, { ...c, name: "ovs2", datapathType: "netdev" });
       new OvsPort(`${h.name}-gw`, { ...c, bridge: ovs2.name, name: "gw", type: "internal", addresses: [`198.18.160.${3 + i}/20`], mtuRequest: 1400, mac: `02:00:c6:12:a0:0${3 + i}` });
