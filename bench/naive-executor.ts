@@ -1,5 +1,5 @@
 import { commandLine, describeCommand } from "../provider/transport/command";
-import type { Outcome } from "../provider/transport/coalesce";
+import { type Outcome, blocksTail } from "../provider/transport/coalesce-plan";
 import type { Executor, ExecutorContext } from "../provider/transport/executor";
 
 /**
@@ -17,6 +17,8 @@ export function createExecutor(ctx: ExecutorContext): Executor {
       const out: Outcome[] = new Array(cmds.length).fill(undefined);
       for (let i = 0; i < cmds.length; i++) {
         const c = cmds[i];
+        // A tail (transport/rider.ts) runs only when everything before it succeeded.
+        if (c.tail && out.slice(0, i).some((r, j) => blocksTail(cmds[j], stopOnError, r))) continue;
         const t0 = Date.now();
         const r = await ctx.withConnection((client) => ctx.exec(client, commandLine(c.argv, ctx.sudo), c.stdin, describeCommand(c)), { fresh: true });
         ctx.countRemoteMs(Date.now() - t0);

@@ -236,7 +236,7 @@ export function query(host: SshHost, cmds: readonly RemoteCommand[]): Promise<Ou
 export async function writeThenRead(host: SshHost, writes: readonly RemoteCommand[], reads: readonly RemoteCommand[]): Promise<Outcome[]> {
   let results: Outcome[];
   try {
-    results = await host.runBatch([...writes, ...reads], { stopOnError: true });
+    results = await host.runBatch([...writes, ...reads.map((c) => ({ ...c, read: true }))], { stopOnError: true });
   } finally {
     forgetFacts(host);
   }

@@ -119,33 +119,46 @@ const INSTALL_ID = crypto.createHash("sha256").update(RESTORE_RUNNER + RESTORE_U
 
 /**
  * Writes the file under a lock (flock on the STATE_DIR directory itself: no lock file stays behind), atomically
- * (tmp + rename): the entries of the keys in "$@" are replaced by the lines on stdin (none: removed). An
- * unreadable old file (truncated, corrupted) is started afresh. The file goes with its last entry, the restore script and units with the last file. With
- * restore off ($2 = off) and no file yet, nothing at all is written. Prints `systemd` when the units are
- * installed, `no-systemd` when the host boots without systemd (nothing will run the script), `reset` when the
- * old file was unreadable, `put-failed CODE` (with the reason on stderr) when it could not write: it always
- * exits 0, so that riding after a resource's writes (host/rider.ts) it never stops the read-backs after it.
+ * (tmp + rename). Its stdin holds, per resource, a `K <TAB> KEY` line and then the resource's entry lines (none:
+ * the entry is removed): the entries of those keys are replaced. An unreadable old file (truncated, corrupted)
+ * is started afresh; a file of a newer format version is left alone and the put fails naming the version. The
+ * file goes with its last entry, the restore script and units with the last file. With restore off ($2 = off)
+ * and no file yet, nothing at all is written. In a safe-apply round trip not yet confirmed (POVS_ARMED set) it
+ * writes nothing and prints `deferred`: the provider puts again once the change is confirmed. Prints `systemd`
+ * when the units are installed, `no-systemd` when the host boots without systemd (nothing will run the script),
+ * `reset` when the old file was unreadable, `put-failed CODE` (with the reason on stderr) when it could not
+ * write: it always exits 0, so that riding at the end of a resource's writes it never stops the read-backs after it.
  */
 const PUT_SCRIPT = `(
   set -eu
-  d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3; shift 3
-  new=$(cat)
-  if [ ! -e "$f" ] && [ -z "$new" ]; then exit 0; fi
+  if [ -n "\${POVS_ARMED-}" ]; then echo deferred; exit 0; fi
+  d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3
+  tab=$(printf '\\t')
+  in=$(cat)
+  case "$in" in "K\${tab}"*) ;; *) exit 0 ;; esac
+  if [ ! -e "$f" ] && ! printf '%s\\n' "$in" | grep -qv "^K\${tab}"; then exit 0; fi
   umask 077
   mkdir -p "$d"
   exec 8<"$d"
   flock -w 60 8
-  tab=$(printf '\\t')
   tmp="$f.tmp.$$"
+  printf '%s\\n' "$in" >"$tmp.in"
   old=
   if [ -s "$f" ]; then
+    v=$(head -n 1 "$f" | cut -f 2)
+    if [ "$(head -n 1 "$f" | cut -f 1)" = pulumi-ovs-state ] && [ -n "$v" ] && [ -z "$(printf '%s' "$v" | tr -d 0-9)" ] && [ "$v" -gt ${STATE_VERSION} ]; then
+      rm -f "$tmp.in"
+      echo "$f has restore state format version $v, newer than the version ${STATE_VERSION} this pulumi-ovs writes: left as it is; upgrade pulumi-ovs to manage this stack on this host" >&2
+      exit 3
+    fi
     sum=$(sed '$d' "$f" | cksum)
     if [ "$(head -n 1 "$f" | cut -f 1-2)" = "pulumi-ovs-state\${tab}${STATE_VERSION}" ] && [ "$(tail -n 1 "$f")" = "end\${tab}$sum" ]; then old=1; else echo reset; fi
   fi
   {
-    if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) { k[ARGV[i]] = 1; delete ARGV[i] } } !($3 in k)' "$@"; fi
-    if [ -n "$new" ]; then printf '%s\\n' "$new"; fi
+    if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'FNR == NR { if ($1 == "K") k[$2] = 1; next } !($3 in k)' "$tmp.in" -; fi
+    grep -v "^K\${tab}" "$tmp.in" || :
   } | sort -s -t "$tab" -k2,2n >"$tmp.body"
+  rm -f "$tmp.in"
   if [ ! -s "$tmp.body" ]; then
     rm -f "$tmp.body" "$f"
     if ! ls "$d"/*.state >/dev/null 2>&1; then
@@ -204,26 +217,25 @@ interface PutPayload {
 }
 
 function putCommand(p: PutPayload): RemoteCommand {
-  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack, ...p.keys], stdin: p.lines, filesOnly: true, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
+  const stdin = p.keys.map((k) => `K\t${k}\n`).join("") + p.lines;
+  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack], stdin, filesOnly: true, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
 }
 
-/** Puts of one file that meet in a round trip become one put (one lock, one rewrite of the file). */
+/**
+ * Puts of one file that meet in a round trip become one put (one lock, one rewrite of the file): the same argv
+ * fed every member's stdin. Every member gets the merged answer (the script tells failures apart by stdout).
+ */
 export const putRule: MergeRule = {
   name: "restore-put",
+  joinsStdin: true,
   merge(members) {
-    const ps = members.map((m) => m.merge!.payload as PutPayload);
-    const one = putCommand({ ...ps[0], keys: ps.flatMap((p) => p.keys), lines: ps.map((p) => p.lines).join("") });
-    return { argv: one.argv, stdin: one.stdin, filesOnly: true };
+    return { argv: members[0].argv, stdin: members.map((m) => m.stdin ?? "").join(""), filesOnly: true };
   },
   split(merged, members) {
-    return merged.code === 0 ? members.map(() => merged) : undefined;
+    return members.map(() => merged);
   },
 };
 
-/**
- * The command that records `entry` for `owner` in its stack's file (entry undefined: removes it). `restore`
- * false: the host keeps no file for this resource (only an existing entry is removed).
- */
 /** Why a put failed (its stdout says `put-failed CODE`), or undefined when it did not. */
 export function putFailure(r: CommandResult): string | undefined {
   if (r.code !== 0) return `exit code ${r.code}: ${r.stderr.trim()}`;
@@ -231,6 +243,10 @@ export function putFailure(r: CommandResult): string | undefined {
   return m ? `exit code ${m[1]}: ${r.stderr.trim()}` : undefined;
 }
 
+/**
+ * The command that records `entry` for `owner` in its stack's file (entry undefined: removes it). `restore`
+ * false: the host keeps no file for this resource (only an existing entry is removed).
+ */
 export function putEntryCmd(owner: string, entry: RestoreEntry | undefined, restore: boolean): RemoteCommand {
   const stack = stackOf(owner);
   const key = entryKey(owner);

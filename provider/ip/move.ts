@@ -110,6 +110,23 @@ export function moveCommands(from: string, to: string, set: MoveSet, before: str
   ];
 }
 
+/**
+ * The move made again at boot (the restore's steps, host/restore-file.ts): the NIC came back with what its own
+ * boot configuration gives it, the bridge's internal port with nothing. `to` goes up, the addresses onto it,
+ * the routes replaced onto it, and then each address off the NIC unless it is not there. Every step can run twice.
+ */
+export function moveAgainSteps(from: string, to: string, set: MoveSet): { argv: string[]; unless?: string[] }[] {
+  set.addresses.forEach(assertAddress);
+  set.routes.forEach(assertRoute);
+  const absent = (a: string) => ["sh", "-c", '! ip -o addr show dev "$1" | grep -qF " $2 "', "sh", from, a];
+  return [
+    { argv: ipArgv(undefined, "link", "set", "dev", to, "up") },
+    ...set.addresses.map((a) => ({ argv: ipArgv(undefined, "addr", "replace", a, "dev", to) })),
+    ...set.routes.map((r) => ({ argv: routeReplaceArgv(r, to) })),
+    ...[...set.addresses].reverse().map((a) => ({ argv: ipArgv(undefined, "addr", "del", a, "dev", from), unless: absent(a) })),
+  ];
+}
+
 /** The move as one host-side command: `sh -c` running the commands in order, stopping at the first failure. */
 export function moveScriptArgv(commands: readonly string[][]): string[] {
   return ["sh", "-c", ["set -e", ...commands.map((c) => shellJoin(c))].join("\n")];

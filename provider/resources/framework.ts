@@ -234,7 +234,20 @@ export interface KindSpec<S extends InputSchema, Old extends boolean = false> {
   update(c: HostContext & { want: z.output<S>; old: Old extends true ? z.output<S> : undefined; props: Record<string, unknown> }): Promise<dynamic.UpdateResult>;
   delete(c: HostContext & { props: Record<string, unknown>; old: z.output<S> }): Promise<void>;
   /** What a reboot drops of the object, as restore steps from the kind's own builders (resources/restore.ts). */
-  restore?: (inputs: z.output<S>) => Omit<RestoreEntry, "label"> | undefined;
+  restore?: (inputs: z.output<S>, outs?: Record<string, unknown>) => Omit<RestoreEntry, "label"> | undefined;
+}
+
+/** Old inputs as stored, or undefined when they no longer parse (then nothing can be put back for them). */
+function storedOrNothing<S extends InputSchema>(schema: S, olds: Record<string, unknown>): z.output<S> | undefined {
+  try {
+    return parseStoredInputs(schema, olds);
+  } catch {
+    return undefined;
+  }
+}
+
+function priorOf<I>(inputs: I | undefined, outs: Record<string, unknown>): { inputs: I; outs: Record<string, unknown> } | undefined {
+  return inputs === undefined ? undefined : { inputs, outs };
 }
 
 /** The dynamic provider functions of a kind (what its module under provider/resources exports). */
@@ -264,11 +277,11 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
       const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
-      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old, props: olds })));
+      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old, props: olds }), priorOf(old ?? storedOrNothing(schema, olds), olds)));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
       const old = parseStoredInputs(schema, props);
-      await run(old, (c) => restore.around(c, old, "delete", () => spec.delete({ ...c, props, old })));
+      await run(old, (c) => restore.around(c, old, "delete", () => spec.delete({ ...c, props, old }), { inputs: old, outs: props }));
     },
   };
 }

@@ -2,7 +2,7 @@ import { portSchema, type PortInputs } from "../schema/port";
 import { bindingIsStale, findPort, livePortSpec, portConvergeArgv, portOutputs, portRemoveArgv, portOwner, type LivePort, type PortSpec } from "../ovs/port";
 import { addressChanges, declaredAddresses, ipArgv, isUp, kernelOrderAddresses } from "../ip/ip";
 import { linksIn, mutate, ovsState, query, writeThenRead } from "../host/facts";
-import { type MoveSet, moveCommands, moveScriptArgv, parseRoutesThrough, routesThroughArgv } from "../ip/move";
+import { type MoveSet, moveAgainSteps, moveCommands, moveScriptArgv, parseRoutesThrough, routesThroughArgv } from "../ip/move";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
 import { RemoteCommandError } from "../transport/errors";
@@ -62,8 +62,11 @@ async function linkCommands(host: SshHost, want: PortInputs, old?: PortInputs): 
  * script adds it afresh with this port's own add command. An internal port's device comes
  * back in the host's namespace, without addresses: it is moved, addressed and set up as linkCommands does.
  */
-export function restoreSteps(want: PortInputs): RestoreStep[] {
-  if ((want.type ?? "system") === "system") return [{ argv: ["povs_mark_bound", want.name, ...portConvergeArgv(spec(want))] }];
+export function restoreSteps(want: PortInputs, outs?: Record<string, unknown>): RestoreStep[] {
+  // A management move is made again: the NIC's boot configuration gives it back its addresses (docs/reboot.md).
+  const moved = want.moveAddressesTo && outs ? movedOf(outs) : undefined;
+  const again = moved ? moveAgainSteps(want.name, want.moveAddressesTo!, moved) : [];
+  if ((want.type ?? "system") === "system") return [{ argv: ["povs_mark_bound", want.name, ...portConvergeArgv(spec(want))] }, ...again];
   if (want.type !== "internal" || (want.addresses === undefined && want.up === undefined && want.netns === undefined)) return [];
   const move = want.netns ? [{ argv: ipArgv(undefined, "link", "set", "dev", want.name, "netns", want.netns), unless: ipArgv(want.netns, "link", "show", "dev", want.name) }] : [];
   const up = want.up ?? true;
@@ -163,7 +166,7 @@ const p = kindModule({
   schema: portSchema,
   rules,
   parseOld: true,
-  restore: (want) => ({ phase: PHASE.port, steps: restoreSteps(want) }),
+  restore: (want, outs) => ({ phase: PHASE.port, steps: restoreSteps(want, outs) }),
   async create({ host, conn, want }) {
     const moved = want.moveAddressesTo ? await createMoving(host, want, want.moveAddressesTo) : undefined;
     if (!moved) await apply(host, want, undefined, true);

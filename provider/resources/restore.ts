@@ -1,8 +1,9 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { STATE_DIR, entryDrift, entryKey, parseStateFile, putEntryCmd, putFailure, readStateCmd, stackOf, stateFileName, type RestoreEntry, type StateFile } from "../host/restore-file";
+import { STATE_DIR, entryDrift, entryHash, entryKey, parseStateFile, putEntryCmd, putFailure, readStateCmd, stackOf, stateFileName, type RestoreEntry, type StateFile } from "../host/restore-file";
 import type { CommandResult, RemoteCommand } from "../transport/command";
 import { cachedFact, forgetFact } from "../host/facts";
 import { RemoteCommandError } from "../transport/errors";
+import { rider, riding } from "../transport/rider";
 import type { SshHost } from "../transport/pool";
 import type { Connection } from "../schema/connection";
 import type { HostContext } from "./framework";
@@ -13,10 +14,11 @@ import type { HostContext } from "./framework";
  * it: a missing or stale entry is drift of that resource (`restoreEntry` output), which the next `up` repairs.
  * Kinds without kernel-side state (bridges, tunnels, containers: OVSDB and docker keep them) have no entry.
  *
- * The put is one command (putEntryCmd), sent once the resource's change succeeded (restoreHooks' `around`): that
- * is the point a safe-apply timer's disarm must come before. It does not ride in the change's own round trip:
- * the puts of a round trip then run one after another under the host's lock (300 of them, one per resource of a
- * large stack: 85 s on the lab), while puts that leave alone merge into one write of the file per round trip.
+ * The put is one command (putEntryCmd) that rides at the end of each write submission of the resource's change
+ * (transport/rider.ts): it runs in the change's own round trip, only once the writes before it succeeded, and
+ * the puts of a round trip merge into one write of the file. A change that sends no write, or a round trip
+ * armed by safe apply (the put writes nothing before the change is confirmed), puts alone afterwards. A change
+ * that fails after its put went through puts the entry it had before again.
  */
 
 /** Output set by read() when the host's state file does not hold this resource's current entry. */
@@ -49,13 +51,18 @@ function judgePut(host: SshHost, owner: string, r: CommandResult): void {
   if (/^no-systemd$/m.test(r.stdout)) warnNoSystemd(host);
 }
 
-/** The put, after the step succeeded (in a round trip of its own: see the note at the top). */
+/** The put in a round trip of its own. */
 async function putAlone(host: SshHost, owner: string, cmd: RemoteCommand): Promise<void> {
   try {
     judgePut(host, owner, await host.run(cmd));
   } finally {
     forgetFact(host, stateSection(owner)); // it changes nothing else
   }
+}
+
+/** Whether a put that ran wrote the file (not deferred by an armed safe apply). */
+function wrote(r: CommandResult): boolean {
+  return !/^deferred$/m.test(r.stdout) && putFailure(r) === undefined;
 }
 
 /** The stack's state file on the host, read once per host and round trip however many resources ask. */
@@ -84,26 +91,50 @@ export function entryDiff(d: dynamic.DiffResult, olds: Record<string, unknown>):
  * entry made from the resource's inputs, or none after a delete), `check` after a read. Kinds without
  * restore steps do nothing here.
  */
-export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: ((i: I) => Omit<RestoreEntry, "label"> | undefined) | undefined) {
+export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: ((i: I, outs?: Record<string, unknown>) => Omit<RestoreEntry, "label"> | undefined) | undefined) {
   const owner = (i: I) => (i as { owner: string }).owner;
-  const entry = (i: I): RestoreEntry | undefined => {
-    const e = restore?.(i);
+  const entry = (i: I, outs?: Record<string, unknown>): RestoreEntry | undefined => {
+    const e = restore?.(i, outs);
     return e && e.steps.length > 0 ? { ...e, label: `${kind} ${label(i)}` } : undefined;
   };
+  const outsOf = (v: unknown) => (v as { outs?: Record<string, unknown> } | undefined)?.outs;
   return {
     /**
-     * Run a create, update or delete step, then record (or, after a delete, remove) the resource's entry in a
-     * put of its own: the puts of resources that finish at about the same time leave in one round trip and merge
-     * into one write of the file. With restore off, or for a create without steps, nothing is sent.
+     * Run a create, update or delete step with the resource's entry riding on its writes (removed after a delete).
+     * `prior`: the resource as it was before (undefined for a create), whose entry is put back if the step fails
+     * after its put went through. With restore off, or for a create without steps, nothing is sent.
      */
-    async around<T>(c: HostContext, i: I, how: "create" | "update" | "delete", step: () => Promise<T>): Promise<T> {
-      const e = how === "delete" ? undefined : entry(i);
-      const value = await step();
-      if (restore && restoreOn(c.conn) && (how !== "create" || e)) await putAlone(c.host, owner(i), putEntryCmd(owner(i), e, true));
-      return value;
+    async around<T>(c: HostContext, i: I, how: "create" | "update" | "delete", step: () => Promise<T>, prior?: { inputs: I; outs: Record<string, unknown> }): Promise<T> {
+      const e = how === "delete" ? undefined : entry(i, prior?.outs);
+      if (!restore || !restoreOn(c.conn) || (how === "create" && !e)) return step();
+      const o = owner(i);
+      const put = putEntryCmd(o, e, true);
+      // What the change found out on the host (a management move's addresses) may change the entry: put it then.
+      const after = async (value: T, wroteIt: boolean) => {
+        const now = how === "delete" ? undefined : entry(i, outsOf(value) ?? prior?.outs);
+        const same = (now && e ? entryHash(now) === entryHash(e) : now === e) && wroteIt;
+        if (!same) await putAlone(c.host, o, putEntryCmd(o, now, true));
+        return value;
+      };
+      // A safe-apply host confirms each change after its round trip: the put follows that.
+      if (c.host.rollbackSeconds > 0) return after(await step(), false);
+      const r = rider(c.host, put);
+      try {
+        const value = await riding(r, step);
+        const ran = r.outcomes.filter((x): x is CommandResult => x !== undefined);
+        for (const x of ran) judgePut(c.host, o, x);
+        return await after(value, ran.some(wrote));
+      } catch (err) {
+        if (r.outcomes.some((x) => x !== undefined && wrote(x))) {
+          await putAlone(c.host, o, putEntryCmd(o, prior === undefined ? undefined : entry(prior.inputs, prior.outs), true)).catch(() => undefined);
+        }
+        throw err;
+      } finally {
+        forgetFact(c.host, stateSection(o));
+      }
     },
     check(c: HostContext, i: I, r: dynamic.ReadResult): Promise<dynamic.ReadResult> {
-      return checkEntry(c.host, c.conn, owner(i), entry(i), r);
+      return checkEntry(c.host, c.conn, owner(i), entry(i, r.props), r);
     },
   };
 }

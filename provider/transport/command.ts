@@ -25,6 +25,13 @@ export interface RemoteCommand {
    * round trip of such writes (its revert would restore none of it).
    */
   filesOnly?: boolean;
+  /**
+   * Rides after the writes of its submission (transport/rider.ts; only reads after it): runs after every other
+   * write of its round trip, before the afterAll reads, and only when each command before it in its submission
+   * succeeded (exit 0 or one of its okCodes). Tails of one merge rule and key become one command, whatever their stage, when the rule
+   * joins stdins.
+   */
+  tail?: boolean;
 }
 
 export interface CommandResult {
@@ -47,6 +54,11 @@ export interface MergeHint {
 
 export interface MergeRule {
   name: string;
+  /**
+   * Members differ only in their stdin: merged, they are any member's argv fed the members' stdins one after
+   * another. Only such rules merge tails (each member's stdin is then included only if its submission succeeded).
+   */
+  joinsStdin?: boolean;
   merge(members: readonly RemoteCommand[]): RemoteCommand;
   /**
    * Each member's result, from the merged command's. undefined: the merged result cannot be attributed
@@ -96,6 +108,13 @@ export interface ScriptJob {
   skipIf?: string;
   /** Flags to raise if this command fails. */
   onFail?: readonly string[];
+  /** Flags to raise if this command fails with an exit code other than 0 and its okCodes. */
+  onError?: readonly string[];
+  /**
+   * The job's stdin, put together when it runs (cmd.stdin is ignored): each part goes in unless its flag was
+   * raised. A job all of whose parts are left out does not run.
+   */
+  stdinParts?: readonly { text: string; skipIf?: string }[];
 }
 
 /** Shell variable of a long-lived shell naming its own temporary directory, which batch scripts then reuse. */
@@ -122,13 +141,15 @@ export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: stri
   const lines = [`if [ -d "\${${SESSION_DIR_VAR}-}" ]; then t=$${SESSION_DIR_VAR}; else t=$(mktemp -d) || exit 97; trap 'rm -rf "$t"' EXIT; fi`, "export LC_ALL=C", "set --"];
   const collect = (k: number, job: ScriptJob) => {
     const raise = job.onFail?.length ? ` || ${job.onFail.map((f) => `${flagVar(f)}=1`).join(" ")}` : "";
+    const ok = [0, ...(job.cmd.okCodes ?? [])].join("|");
+    const error = job.onError?.length ? `; case "$r" in ${ok}) ;; *) ${job.onError.map((f) => `${flagVar(f)}=1`).join(" ")} ;; esac` : "";
     const body = [
       `wait "$p${k}"; r=$?`,
       `printf '\\n${nonce}:${k}:%s:out\\n' "$r" >"$t/a${k}"; printf '\\n${nonce}:${k}:err\\n' >"$t/b${k}"`,
       `set -- "$@" "$t/a${k}" "$t/o${k}" "$t/b${k}" "$t/e${k}"`,
-      `[ "$r" -eq 0 ]${raise}`,
+      `[ "$r" -eq 0 ]${raise}${error}`,
     ];
-    lines.push(job.skipIf ? `if [ -n "$p${k}" ]; then ${body.join("; ")}; fi` : body.join("\n"));
+    lines.push(job.skipIf || job.stdinParts ? `if [ -n "$p${k}" ]; then ${body.join("; ")}; fi` : body.join("\n"));
   };
   let i = 0;
   for (const wave of waves) {
@@ -139,6 +160,15 @@ export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: stri
     };
     for (const job of wave) {
       const cmd = job.cmd;
+      if (job.stdinParts) {
+        // Builtin printf only (no fork per part); the job starts when any part went in.
+        lines.push(`: >"$t/i${i}"`, ...job.stdinParts.map((part) => `${part.skipIf ? `[ -n "\${${flagVar(part.skipIf)}-}" ] || ` : ""}printf '%s' ${shellQuote(part.text)} >>"$t/i${i}"`));
+        lines.push(`p${i}=; if [ -s "$t/i${i}" ]; then ${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" <"$t/i${i}" & p${i}=$!; fi`);
+        pending.push([i, job]);
+        if (pending.length === parallel) flush();
+        i++;
+        continue;
+      }
       // A heredoc always ends its text with a newline: stdin without one is printed by the builtin printf.
       const heredoc = cmd.stdin !== undefined && (cmd.stdin === "" || cmd.stdin.endsWith("\n"));
       const feed = cmd.stdin !== undefined && !heredoc ? `printf '%s' ${shellQuote(cmd.stdin)} | ` : "";

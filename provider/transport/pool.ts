@@ -2,6 +2,7 @@ import * as crypto from "node:crypto";
 import type { Client } from "ssh2";
 import { type Connection, type ProxyConnection, describeConnection, usesSudo } from "../shared/connection";
 import { type CommandResult, type RemoteCommand, describeCommand } from "./command";
+import { withRider } from "./rider";
 import { dialRetrying, retryDialErrors } from "./dial";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type Executor, type ExecutorContext, execChannel, hookedExecutorFactory } from "./executor";
@@ -125,7 +126,8 @@ export class SshHost {
    * It leaves with whatever else the engine's concurrent calls send to this host (one round trip).
    */
   async run(cmd: RemoteCommand): Promise<CommandResult> {
-    const [r] = await this.executor.submit([cmd], false);
+    const sent = withRider(this, [cmd]);
+    const [r] = sent.take(await this.executor.submit(sent.cmds, false));
     if (!r) throw new Error(`on ${this.label}: command did not run: ${describeCommand(cmd)}`);
     if (r.code !== 0 && !(cmd.okCodes ?? []).includes(r.code)) {
       throw new RemoteCommandError(this.label, describeCommand(cmd), r.code, r.stdout, r.stderr);
@@ -140,7 +142,8 @@ export class SshHost {
    */
   async runBatch(cmds: readonly RemoteCommand[], opts: { stopOnError?: boolean } = {}): Promise<(CommandResult | undefined)[]> {
     if (cmds.length === 0) return [];
-    return this.executor.submit(cmds, !!opts.stopOnError);
+    const sent = withRider(this, cmds);
+    return sent.take(await this.executor.submit(sent.cmds, !!opts.stopOnError));
   }
 
   /** A TCP stream to host:port opened through this host (a jump host's part in `ssh -J`). */

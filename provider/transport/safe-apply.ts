@@ -72,7 +72,8 @@ export function revertScript(plan: RevertPlan): string {
  * Shell text run as root at the start of a changing round trip, before its commands: saves the state, writes the
  * revert, and starts it `seconds` from now, detached: `systemd-run --on-active` where systemd runs, else
  * `setsid sh -c 'sleep N; ...'`. Either way what it did is recorded in "$d/timer". A failure exits ARM_FAILED
- * before anything changed; so does a host with no way to detach the timer.
+ * before anything changed; so does a host with no way to detach the timer. The commands after it see
+ * POVS_ARMED set to the token: what must wait for the change to be confirmed can tell.
  */
 export function armScript(token: string, seconds: number, plan: RevertPlan, dirs: StateDirs = HOST_DIRS): string {
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`safe apply: bad delay ${seconds}`);
@@ -100,6 +101,8 @@ export function armScript(token: string, seconds: number, plan: RevertPlan, dirs
     // Marked armed once the timer runs (a revert finding no mark does nothing): an arm cut short by a lost
     // session leaves no mark without a timer behind it.
     `: >"$d/armed"`,
+    // The round trip's commands can tell that the change is not confirmed yet (the restore state waits for that).
+    `export POVS_ARMED=${token}`,
     "",
   ].join("\n");
 }

@@ -51,10 +51,10 @@ describe("NetNamespace (named)", () => {
   const declared = { connection: labConnection(H), owner: owner("netns", `plain-${id}`), name: plain };
   const m = new Managed(netns, declared);
 
-  it("creates the namespace with lo up and our marker, in three round trips (probe, writes + read-back, restore state)", async () => {
+  it("creates the namespace with lo up and our marker, in two round trips (probe, writes + restore state + read-back)", async () => {
     const trips = transportStats.roundTrips;
     await m.create();
-    expect(transportStats.roundTrips - trips).toBe(3);
+    expect(transportStats.roundTrips - trips).toBe(2);
     expect(await netnsList()).toEqual([plain]);
     expect(await loAlias(plain)).toBe(`pulumi-ovs-owner=${declared.owner}`);
     expect((await sh(["ip", "-n", plain, "-j", "link", "show", "dev", "lo"])).stdout).toContain('"UP"');

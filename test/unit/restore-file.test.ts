@@ -49,12 +49,15 @@ describe("state file names and entries", () => {
     const off = putEntryCmd("proj/dev/NetNamespace/c", e, false);
     expect(a.merge!.key).toBe(b.merge!.key);
     expect(off.merge!.key).not.toBe(a.merge!.key);
-    expect(off.stdin).toBe("");
+    expect(off.stdin).toBe(`K\t${entryKey("proj/dev/NetNamespace/c")}\n`);
+    expect(putRule.joinsStdin).toBe(true);
     const merged = putRule.merge([a, b]);
-    expect(merged.argv.slice(-2)).toEqual([entryKey("proj/dev/NetNamespace/a"), entryKey("proj/dev/NetNamespace/b")]);
-    expect(merged.stdin).toBe(a.stdin);
+    expect(merged.argv).toEqual(a.argv);
+    expect(merged.stdin).toBe(`${a.stdin}K\t${entryKey("proj/dev/NetNamespace/b")}\n`);
+    expect(a.stdin!.startsWith(`K\t${entryKey("proj/dev/NetNamespace/a")}\nE\t10\t`)).toBe(true);
     expect(putRule.split({ code: 0, stdout: "systemd\n", stderr: "" }, [a, b])).toHaveLength(2);
-    expect(putRule.split({ code: 1, stdout: "", stderr: "x" }, [a, b])).toBeUndefined();
+    // Every member gets a failed put's answer too: the writes before it are never run again.
+    expect(putRule.split({ code: 1, stdout: "", stderr: "x" }, [a, b])).toHaveLength(2);
   });
 });
 

@@ -152,6 +152,8 @@ drop_volatile_config() {
     for a in $(ip -n "$ns" -o -4 addr show dev "$HOST_MGMT_IF" | awk '{print $4}'); do
         [[ "$a" == "$(mgmt_ip "$i")/$MGMT_PREFIX" ]] || ip -n "$ns" addr del "$a" dev "$HOST_MGMT_IF" 2>/dev/null || true
     done
+    # The host's boot configuration gives the NIC its address again, even where a management move had taken it.
+    ip -n "$ns" addr replace "$(mgmt_ip "$i")/$MGMT_PREFIX" dev "$HOST_MGMT_IF"
 }
 
 # reboot HOST [--force]: what a reboot leaves of a host whose network is not
