@@ -8,12 +8,17 @@ import type { StatsFile } from "../provider/transport/stats";
 export const PHASES = ["up", "preview", "refresh", "destroy"] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** real: pulumi-ovs; naive: a new SSH connection per command, nothing merged or shared; floor: a no-op provider. */
-export const MODES = ["real", "real-ckpt", "naive", "floor", "floor-ckpt"] as const;
+/**
+ * real: pulumi-ovs; real-norestore: the same with connection.restoreOnBoot false (no restore state written: what the
+ * boot restore costs, in the same run); naive: a new SSH connection per command, nothing merged or shared; floor: a
+ * no-op provider.
+ */
+export const MODES = ["real", "real-norestore", "real-ckpt", "naive", "floor", "floor-ckpt"] as const;
 export type Mode = (typeof MODES)[number];
 
 export const MODE_LABEL: Record<Mode, string> = {
   real: "pulumi-ovs (PULUMI_SKIP_CHECKPOINTS=true)",
+  "real-norestore": "pulumi-ovs, restoreOnBoot: false (PULUMI_SKIP_CHECKPOINTS=true)",
   "real-ckpt": "pulumi-ovs (checkpoints on)",
   naive: "naive: SSH connection per command (skip checkpoints)",
   floor: "engine floor: no-op provider (skip checkpoints)",
@@ -172,16 +177,16 @@ export function table(result: BenchResult): string {
         out.push(`| ${r.mode} | ${p.phase} | ${t} | ${p.roundTrips} (${p.maxRoundTripsPerHost}) | ${p.commands} | ${p.connections} (${p.maxConnectionsPerHost}) | ${p.mergedMembers} / ${p.mergeRetries} | ${remote(p, r.resources)} | ${p.peakRssMb} | ${[p.cpuMs, p.engineCpuMs, p.programCpuMs, p.labCpuMs].map((c) => (c === undefined ? "-" : sec(c))).join(" / ")} | ${p.busyCores ?? "-"} |`);
       }
     }
-    out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: |");
+    out.push("", "| phase | naive / pulumi-ovs | pulumi-ovs / floor | restore off / floor | pulumi-ovs / floor, checkpoints on |", "| --- | ---: | ---: | ---: | ---: |");
     for (const ph of PHASES) {
-      out.push(`| ${ph} | ${ratio(find(runs, "naive", n, ph), find(runs, "real", n, ph))} | ${ratio(find(runs, "real", n, ph), find(runs, "floor", n, ph))} | ${ratio(find(runs, "real-ckpt", n, ph), find(runs, "floor-ckpt", n, ph))} |`);
+      out.push(`| ${ph} | ${ratio(find(runs, "naive", n, ph), find(runs, "real", n, ph))} | ${ratio(find(runs, "real", n, ph), find(runs, "floor", n, ph))} | ${ratio(find(runs, "real-norestore", n, ph), find(runs, "floor", n, ph))} | ${ratio(find(runs, "real-ckpt", n, ph), find(runs, "floor-ckpt", n, ph))} |`);
     }
     out.push("");
   }
   return out.join("\n");
 }
 
-const COLORS: Record<Mode, string> = { real: "#1f77b4", "real-ckpt": "#17becf", naive: "#d62728", floor: "#2ca02c", "floor-ckpt": "#98df8a" };
+const COLORS: Record<Mode, string> = { real: "#1f77b4", "real-norestore": "#9467bd", "real-ckpt": "#17becf", naive: "#d62728", floor: "#2ca02c", "floor-ckpt": "#98df8a" };
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

@@ -10,7 +10,7 @@ import { BACKEND, PROJECT, automation, benchEnv, benchProject } from "./project"
 import { MODES, PHASES, aggregate, svgPlot, table, type BenchResult, type Mode, type Phase, type Run, type StatsFile } from "./report";
 
 /**
- * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
+ * `npm run bench -- [--n 30,100,300] [--hosts 3] [--modes real,real-norestore,real-ckpt,naive,floor,floor-ckpt] [--repeat 1]
  *                    [--naive-max-n 300] [--ckpt-max-n 300] [--parallel N|default] [--dirty-ok] [--out bench/results]
  *                    [--cpu-prof DIR] [--rtt MS] [--replot A.json[,B.json...]]`
  *
@@ -47,7 +47,8 @@ function parseFlags(argv: string[]): Flags {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const modes = (get("modes") ?? MODES.join(",")).split(",") as Mode[];
+  // real-norestore only when asked for: a control for what the boot restore costs.
+  const modes = (get("modes") ?? MODES.filter((m) => m !== "real-norestore").join(",")).split(",") as Mode[];
   for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (one of ${MODES.join(", ")})`);
   return {
     ns: (get("n") ?? "300").split(",").map(Number),
@@ -170,7 +171,7 @@ async function runMode(dir: string, mode: Mode, n: number, hosts: number, parall
     { stackName, projectName: PROJECT, program: timedProgram(program) },
     { workDir: dir, envVars: env, projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
   );
-  await stack.setAllConfig(viaRelays(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : "real" })));
+  await stack.setAllConfig(viaRelays(labStackConfig({ n, hostCount: hosts, suffix: s, mode: mode.startsWith("floor") ? "floor" : mode === "real-norestore" ? mode : "real" })));
   const resources = 2 * n + hosts;
   const events = resources + 2; // and the stack, and the dynamic provider
   const run: Run = { mode, n, hosts, resources, parallel: parallel ?? "default", phases: [] };

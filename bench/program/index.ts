@@ -4,15 +4,18 @@ import { FlowEntry, OvsBridge, OvsPort, hostsFromConfig } from "pulumi-ovs";
 /**
  * The benchmark's stack: per host one bridge, and N OVS ports and N flows spread over the hosts (access ports
  * on VLANs, one drop flow per TCP port: the shape of a site with many tenants). Config: n, hostCount, suffix,
- * mode ("real": pulumi-ovs; "floor": the same resources, with the same inputs and dependencies, on a provider
+ * mode ("real": pulumi-ovs; "real-norestore": pulumi-ovs with restoreOnBoot false; "floor": the same resources, with the same inputs and dependencies, on a provider
  * that does nothing, to measure what the engine alone costs).
  */
 export async function program(): Promise<Record<string, unknown>> {
   const config = new pulumi.Config();
   const n = config.requireNumber("n");
   const s = config.require("suffix");
-  const hosts = hostsFromConfig(config).slice(0, config.requireNumber("hostCount"));
   const mode = config.require("mode");
+  // real-norestore: the same stack keeping no restore state on the hosts (what the boot restore costs).
+  const hosts = hostsFromConfig(config)
+    .slice(0, config.requireNumber("hostCount"))
+    .map((h) => (mode === "real-norestore" ? { ...h, connection: pulumi.secret(pulumi.output(h.connection).apply((c) => ({ ...c, restoreOnBoot: false }))) } : h));
   const kinds: Kinds = mode === "floor" ? floorKinds() : { OvsBridge, OvsPort, FlowEntry };
 
   const bridges = hosts.map((h, i) => new kinds.OvsBridge(`br-${h.name}`, { connection: h.connection, name: `bb${s}${i}`, datapathType: "netdev", failMode: "secure" }));

@@ -59,10 +59,15 @@ class WithoutPorts implements Entry {
 }
 const facts = new Map<SshHost, Map<string, Entry>>();
 
+/** What facts are kept under: the host itself, never a change's view of it (SshHost.riding). A test's stand-in has no origin. */
+function keyOf(host: SshHost): SshHost {
+  return host.origin ?? host;
+}
+
 /** The sections known about a host (made on first use). */
 function sectionsOf(host: SshHost): Map<string, Entry> {
-  let m = facts.get(host);
-  if (!m) facts.set(host, (m = new Map()));
+  let m = facts.get(keyOf(host));
+  if (!m) facts.set(keyOf(host), (m = new Map()));
   return m;
 }
 
@@ -96,7 +101,7 @@ export function cachedFact<T>(host: SshHost, key: string, fetch: () => Promise<T
   return value;
 }
 
-/** Keep a value read in the final wave of a round trip (transport/coalesce.ts) as the section `key`. */
+/** Keep a value read in the final wave of a round trip (transport/coalesce-plan.ts) as the section `key`. */
 function seedFact(host: SshHost, key: string, value: unknown): void {
   if (!sharesReads(host)) return;
   const now = Date.now();
@@ -108,7 +113,7 @@ function seedFact(host: SshHost, key: string, value: unknown): void {
  * that the bridge is gone, and the next read is shared by every resource waiting anyway.
  */
 export function forgetFacts(host: SshHost): void {
-  facts.get(host)?.clear();
+  facts.get(keyOf(host))?.clear();
 }
 
 /**
@@ -117,7 +122,7 @@ export function forgetFacts(host: SshHost): void {
  * change anything. Sections kept stay bound by IDLE_MS and MAX_AGE_MS like every other.
  */
 export function forgetAfterWrite(host: SshHost, cmd: RemoteCommand): void {
-  const m = facts.get(host);
+  const m = facts.get(keyOf(host));
   if (!m) return;
   const argv = cmd.merge?.rule === vsctlRule ? vsctlArgvOf(cmd) : cmd.argv;
   const changed = isFlowTableWrite(argv) ? (k: string) => k.startsWith("flows:") : isPortOnlyVsctl(argv) ? (k: string) => !k.startsWith("flows:") : () => true;
@@ -126,7 +131,7 @@ export function forgetAfterWrite(host: SshHost, cmd: RemoteCommand): void {
 
 /** Forget one section (a write that changed only what it holds). */
 export function forgetFact(host: SshHost, key: string): void {
-  facts.get(host)?.delete(key);
+  facts.get(keyOf(host))?.delete(key);
 }
 
 /** Forget everything (a new engine operation starts with a new provider process; tests emulate that). */
@@ -210,7 +215,7 @@ export interface MutateOptions {
 }
 
 /**
- * Every writer of a round trip gets the same read-back result object (transport/coalesce.ts shares one read):
+ * Every writer of a round trip gets the same read-back result object (transport/coalesce-plan.ts shares one read):
  * parse it once, not once per writer (a large snapshot parsed by every writer makes a destroy CPU-bound).
  */
 const parsedResults = new WeakMap<CommandResult, unknown>();

@@ -133,34 +133,39 @@ const PUT_SCRIPT = `(
   set -eu
   if [ -n "\${POVS_ARMED-}" ]; then echo deferred; exit 0; fi
   d=${STATE_DIR}; f="$d/$1"; mode=$2; stack=$3
-  tab=$(printf '\\t')
+  tab='	'; nl='
+'
   in=$(cat)
-  case "$in" in "K\${tab}"*) ;; *) exit 0 ;; esac
-  if [ ! -e "$f" ] && ! printf '%s\\n' "$in" | grep -qv "^K\${tab}"; then exit 0; fi
+  case "$in" in "K$tab"*) ;; *) exit 0 ;; esac
+  # Only removals, and no file: nothing to do (not even the directory).
+  case "$in" in *"$nl"E"$tab"*) ;; *) [ -e "$f" ] || exit 0 ;; esac
   umask 077
-  mkdir -p "$d"
+  [ -d "$d" ] || mkdir -p "$d"
   exec 8<"$d"
   flock -w 60 8
   tmp="$f.tmp.$$"
-  printf '%s\\n' "$in" >"$tmp.in"
   old=
   if [ -s "$f" ]; then
-    v=$(head -n 1 "$f" | cut -f 2)
-    if [ "$(head -n 1 "$f" | cut -f 1)" = pulumi-ovs-state ] && [ -n "$v" ] && [ -z "$(printf '%s' "$v" | tr -d 0-9)" ] && [ "$v" -gt ${STATE_VERSION} ]; then
-      rm -f "$tmp.in"
-      echo "$f has restore state format version $v, newer than the version ${STATE_VERSION} this pulumi-ovs writes: left as it is; upgrade pulumi-ovs to manage this stack on this host" >&2
-      exit 3
+    IFS= read -r first <"$f" || :
+    v=\${first#pulumi-ovs-state"$tab"}; v=\${v%%"$tab"*}
+    if [ "$v" != "$first" ]; then
+      case "$v" in ''|*[!0-9]*) ;; *) if [ "$v" -gt ${STATE_VERSION} ]; then
+        echo "$f has restore state format version $v, newer than the version ${STATE_VERSION} this pulumi-ovs writes: left as it is; upgrade pulumi-ovs to manage this stack on this host" >&2
+        exit 3
+      fi ;; esac
     fi
-    sum=$(sed '$d' "$f" | cksum)
-    if [ "$(head -n 1 "$f" | cut -f 1-2)" = "pulumi-ovs-state\${tab}${STATE_VERSION}" ] && [ "$(tail -n 1 "$f")" = "end\${tab}$sum" ]; then old=1; else echo reset; fi
+    if [ "$v" = ${STATE_VERSION} ] && [ "$(tail -n 1 "$f")" = "end$tab$(sed '$d' "$f" | cksum)" ]; then old=1; else echo reset; fi
   fi
+  # The old entries but those of the keys on stdin (and its header and end line), then the new ones; by phase.
   {
-    if [ -n "$old" ]; then sed '1d;$d' "$f" | awk -F '\\t' 'FNR == NR { if ($1 == "K") k[$2] = 1; next } !($3 in k)' "$tmp.in" -; fi
-    grep -v "^K\${tab}" "$tmp.in" || :
-  } | sort -s -t "$tab" -k2,2n >"$tmp.body"
-  rm -f "$tmp.in"
-  if [ ! -s "$tmp.body" ]; then
-    rm -f "$tmp.body" "$f"
+    printf 'pulumi-ovs-state\t%s\t%s\n' ${STATE_VERSION} "$stack"
+    printf '%s\n' "$in" | awk -F '\t' 'FNR == NR { if ($1 == "K") k[$2] = 1; else add[++n] = $0; next }
+      FNR > 1 { if (held && !(pk in k)) print prev; prev = $0; pk = $3; held = 1 }
+      END { for (i = 1; i <= n; i++) print add[i] }' - \${old:+"$f"} | sort -s -t "$tab" -k2,2n
+  } >"$tmp"
+  { IFS= read -r _; IFS= read -r second || second=; } <"$tmp"
+  if [ -z "$second" ]; then
+    rm -f "$tmp" "$f"
     if ! ls "$d"/*.state >/dev/null 2>&1; then
       for u in ${UNIT_NAME} ${WATCH_UNIT_NAME}; do rm -f ${UNIT_DIR}/$u ${UNIT_DIR}/multi-user.target.wants/$u; done
       rm -f "$d/restore.sh"
@@ -168,9 +173,7 @@ const PUT_SCRIPT = `(
     fi
     exit 0
   fi
-  { printf 'pulumi-ovs-state\\t%s\\t%s\\n' ${STATE_VERSION} "$stack"; cat "$tmp.body"; } >"$tmp"
-  printf 'end\\t%s\\n' "$(cksum <"$tmp")" >>"$tmp"
-  rm -f "$tmp.body"
+  printf 'end\t%s\n' "$(cksum <"$tmp")" >>"$tmp"
   mv -f "$tmp" "$f"
   [ "$mode" = on ] || exit 0
   # Script and units already this version: nothing more to write (most puts).

@@ -3,7 +3,7 @@ import { isIfName } from "../shared/names";
 
 /**
  * How OVS commands from different resources combine into one command when they meet in one round trip
- * (transport/coalesce.ts does the grouping). Pure.
+ * (transport/coalesce-plan.ts does the grouping). Pure.
  */
 
 const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });

@@ -268,20 +268,23 @@ export function kindModule<S extends InputSchema, Old extends boolean = false>(s
     },
     async create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
       const want = parseInputs(schema, raw);
-      return run(want, (c) => restore.around(c, want, "create", () => spec.create({ ...c, want })));
+      return run(want, (c) => restore.around(c, want, "create", (rc) => spec.create({ ...rc, want })));
     },
     async read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
       const declared = parseStoredInputs(schema, props);
-      return run(declared, async (c) => restore.check(c, declared, await spec.read({ ...c, id, props, declared })));
+      return run(declared, async (c) => {
+        restore.prefetch(c, declared);
+        return restore.check(c, declared, await spec.read({ ...c, id, props, declared }));
+      });
     },
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
       const old = (spec.parseOld ? parseStoredInputs(schema, olds) : undefined) as Old extends true ? z.output<S> : undefined;
       const want = parseInputs(schema, news);
-      return run(want, (c) => restore.around(c, want, "update", () => spec.update({ ...c, want, old, props: olds }), priorOf(old ?? storedOrNothing(schema, olds), olds)));
+      return run(want, (c) => restore.around(c, want, "update", (rc) => spec.update({ ...rc, want, old, props: olds }), priorOf(old ?? storedOrNothing(schema, olds), olds)));
     },
     async delete(_id: string, props: Record<string, unknown>): Promise<void> {
       const old = parseStoredInputs(schema, props);
-      await run(old, (c) => restore.around(c, old, "delete", () => spec.delete({ ...c, props, old }), { inputs: old, outs: props }));
+      await run(old, (c) => restore.around(c, old, "delete", (rc) => spec.delete({ ...rc, props, old }), { inputs: old, outs: props }));
     },
   };
 }

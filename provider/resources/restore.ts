@@ -3,7 +3,7 @@ import { STATE_DIR, entryDrift, entryHash, entryKey, parseStateFile, putEntryCmd
 import type { CommandResult, RemoteCommand } from "../transport/command";
 import { cachedFact, forgetFact } from "../host/facts";
 import { RemoteCommandError } from "../transport/errors";
-import { rider, riding } from "../transport/rider";
+import { rider } from "../transport/rider";
 import type { SshHost } from "../transport/pool";
 import type { Connection } from "../schema/connection";
 import type { HostContext } from "./framework";
@@ -104,9 +104,9 @@ export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: 
      * `prior`: the resource as it was before (undefined for a create), whose entry is put back if the step fails
      * after its put went through. With restore off, or for a create without steps, nothing is sent.
      */
-    async around<T>(c: HostContext, i: I, how: "create" | "update" | "delete", step: () => Promise<T>, prior?: { inputs: I; outs: Record<string, unknown> }): Promise<T> {
+    async around<T>(c: HostContext, i: I, how: "create" | "update" | "delete", step: (c: HostContext) => Promise<T>, prior?: { inputs: I; outs: Record<string, unknown> }): Promise<T> {
       const e = how === "delete" ? undefined : entry(i, prior?.outs);
-      if (!restore || !restoreOn(c.conn) || (how === "create" && !e)) return step();
+      if (!restore || !restoreOn(c.conn) || (how === "create" && !e)) return step(c);
       const o = owner(i);
       const put = putEntryCmd(o, e, true);
       // What the change found out on the host (a management move's addresses) may change the entry: put it then.
@@ -117,10 +117,10 @@ export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: 
         return value;
       };
       // A safe-apply host confirms each change after its round trip: the put follows that.
-      if (c.host.rollbackSeconds > 0) return after(await step(), false);
-      const r = rider(c.host, put);
+      if (c.host.rollbackSeconds > 0) return after(await step(c), false);
+      const r = rider(put);
       try {
-        const value = await riding(r, step);
+        const value = await step({ ...c, host: c.host.riding(r) });
         const ran = r.outcomes.filter((x): x is CommandResult => x !== undefined);
         for (const x of ran) judgePut(c.host, o, x);
         return await after(value, ran.some(wrote));
@@ -132,6 +132,10 @@ export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: 
       } finally {
         forgetFact(c.host, stateSection(o));
       }
+    },
+    /** Start reading the host's state file, so that it leaves in the round trip of the read's own reads. */
+    prefetch(c: HostContext, i: I): void {
+      if (restore && restoreOn(c.conn)) stateFile(c.host, owner(i)).catch(() => undefined);
     },
     check(c: HostContext, i: I, r: dynamic.ReadResult): Promise<dynamic.ReadResult> {
       return checkEntry(c.host, c.conn, owner(i), entry(i, r.props), r);

@@ -8,7 +8,7 @@ export interface RemoteCommand {
   okCodes?: number[];
   /** Changes nothing on the host: identical reads that meet in one round trip run once. */
   read?: boolean;
-  /** How this command may be merged with others of its kind for the same host (see transport/coalesce.ts). */
+  /** How this command may be merged with others of its kind for the same host (see transport/coalesce-plan.ts). */
   merge?: MergeHint;
   /**
    * A read that runs after every other command of its round trip (only at the end of a submission): it sees
@@ -121,7 +121,7 @@ export interface ScriptJob {
 export const SESSION_DIR_VAR = "POVS_T";
 
 /**
- * The script of one coalesced round trip (see transport/coalesce.ts), a POSIX sh script sent on stdin to
+ * The script of one coalesced round trip (see transport/coalesce-plan.ts), a POSIX sh script sent on stdin to
  * `sh -s` (so its size is not bound by ARG_MAX). Each command's stdout/stderr is captured on its own and printed
  * between markers that carry a random nonce, so no command output can forge a boundary. waves run one after the other, the jobs
  * of a wave side by side (at most `parallel` at a time). Results are printed afterwards in job order (flat

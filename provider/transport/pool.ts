@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import type { Client } from "ssh2";
 import { type Connection, type ProxyConnection, describeConnection, usesSudo } from "../shared/connection";
 import { type CommandResult, type RemoteCommand, describeCommand } from "./command";
-import { withRider } from "./rider";
+import { type Ride, withRider } from "./rider";
 import { dialRetrying, retryDialErrors } from "./dial";
 import { ConnectionError, RemoteCommandError, RemoteTimeoutError } from "./errors";
 import { type Executor, type ExecutorContext, execChannel, hookedExecutorFactory } from "./executor";
@@ -101,6 +101,19 @@ export class SshHost {
     this.dialAttempts = Math.max(this.dialAttempts, conn.dialErrorLimit);
   }
 
+  /** The host itself; for a view made by riding(), the host it was made from (what caches of host facts key on). */
+  readonly origin: SshHost = this;
+  /** Set only on a view made by riding(). */
+  private readonly ride?: Ride;
+
+  /**
+   * This host as one change sees it (transport/rider.ts): the same connection, queue and facts, and its
+   * submissions that write carry the ride's command after their writes. The view only reads the host's fields.
+   */
+  riding(r: Ride): SshHost {
+    return Object.create(this.origin, { ride: { value: r } }) as SshHost;
+  }
+
   /** Safe apply's delay in force (seconds; 0: off). */
   get rollbackSeconds(): number {
     return this.rollbackAfter;
@@ -126,7 +139,7 @@ export class SshHost {
    * It leaves with whatever else the engine's concurrent calls send to this host (one round trip).
    */
   async run(cmd: RemoteCommand): Promise<CommandResult> {
-    const sent = withRider(this, [cmd]);
+    const sent = withRider(this.ride, [cmd]);
     const [r] = sent.take(await this.executor.submit(sent.cmds, false));
     if (!r) throw new Error(`on ${this.label}: command did not run: ${describeCommand(cmd)}`);
     if (r.code !== 0 && !(cmd.okCodes ?? []).includes(r.code)) {
@@ -142,7 +155,7 @@ export class SshHost {
    */
   async runBatch(cmds: readonly RemoteCommand[], opts: { stopOnError?: boolean } = {}): Promise<(CommandResult | undefined)[]> {
     if (cmds.length === 0) return [];
-    const sent = withRider(this, cmds);
+    const sent = withRider(this.ride, cmds);
     return sent.take(await this.executor.submit(sent.cmds, !!opts.stopOnError));
   }
 

@@ -148,7 +148,7 @@ describe("reboot restore on a spare host", () => {
     }
   });
 
-  test("a corrupted or truncated file restores nothing and says why; the next up rewrites it; a newer version is refused", async () => {
+  test("a corrupted or truncated file restores nothing and says why; the next up rewrites it; a newer version is refused by the script and by up", async () => {
     const [a] = stacks;
     const [file] = await stateFiles();
     await onSpare("sh", "-c", `head -c 200 ${file} > ${file}.cut && mv ${file}.cut ${file}`);
@@ -167,6 +167,17 @@ describe("reboot restore on a spare host", () => {
     expect(v.exitCode).not.toBe(0);
     expect(v.stdout).toMatch(/format version 2 is not 1.*refused/);
     await onSpare("rm", "-f", newer);
+    // The stack's own file in a newer format: `up` leaves it as it is and fails naming the version.
+    await onSpare("sh", "-c", `cp ${file} ${file}.keep && sed -i '1s/^pulumi-ovs-state\t1\t/pulumi-ovs-state\t2\t/' ${file}`);
+    const refused = await a.handle.stack.up({ ...quiet, refresh: true }).then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(refused).toMatch(/restore state format version 2, newer than the version 1 this pulumi-ovs writes/);
+    expect((await onSpare("head", "-c", "19", file)).stdout).toBe("pulumi-ovs-state\t2\t");
+    await onSpare("mv", `${file}.keep`, file);
+    await a.handle.stack.up({ ...quiet, refresh: true });
+    await noDrift(a);
   });
 
   test("two stacks on one host: destroying one leaves the other's restore working; the last one takes the unit", async () => {

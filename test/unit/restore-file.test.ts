@@ -90,6 +90,25 @@ describe("restore steps come from the kinds' own builders", () => {
     expect(portSteps({ bridge: "br0", name: "p2", type: "patch", owner: OWNER } as never)).toEqual([]);
   });
 
+  it("a management move is made again from what it recorded: internal port up, addresses, routes, then off the NIC", () => {
+    const want = { bridge: "ovs1", name: "mgmt0", moveAddressesTo: "mgmt", owner: OWNER } as never;
+    const outs = { movedAddresses: ["198.18.0.49/24", "198.18.9.1/24"], movedRoutes: [{ family: "4", destination: "default", via: "198.18.0.1", protocol: "3" }] };
+    const steps = portSteps(want, outs);
+    expect(steps[0].argv[0]).toBe("povs_mark_bound");
+    expect(steps.slice(1)).toEqual([
+      { argv: ["ip", "link", "set", "dev", "mgmt", "up"] },
+      { argv: ["ip", "addr", "replace", "198.18.0.49/24", "dev", "mgmt"] },
+      { argv: ["ip", "addr", "replace", "198.18.9.1/24", "dev", "mgmt"] },
+      { argv: ["ip", "-4", "route", "replace", "default", "via", "198.18.0.1", "dev", "mgmt", "proto", "3"] },
+      { argv: ["ip", "addr", "del", "198.18.9.1/24", "dev", "mgmt0"], unless: ["sh", "-c", expect.stringContaining("grep -qF"), "sh", "mgmt0", "198.18.9.1/24"] },
+      { argv: ["ip", "addr", "del", "198.18.0.49/24", "dev", "mgmt0"], unless: ["sh", "-c", expect.stringContaining("grep -qF"), "sh", "mgmt0", "198.18.0.49/24"] },
+    ]);
+    // Without what it recorded (before the create ran), only the binding.
+    expect(portSteps(want)).toHaveLength(1);
+    // A recorded value that is not an address is refused, never rendered.
+    expect(() => portSteps(want, { movedAddresses: ["198.18.0.49/24; reboot"], movedRoutes: [] })).toThrow(/cannot move/);
+  });
+
   it("a port bound to a device the restore recorded is not stale; one bound to an older device still is", () => {
     const live = (ifindex: number, mark?: string) => ({ bridge: "br0", port: {}, iface: { ifindex, externalIds: mark ? { "pulumi-ovs-bound-ifindex": mark } : {} } }) as unknown as LivePort;
     expect(bindingIsStale(live(7), 5)).toBe(true);

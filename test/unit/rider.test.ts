@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { type CommandResult, type MergeRule, type RemoteCommand, jobsScript, parseBatchOutput } from "../../provider/transport/command";
 import { type Submission, fanOut, plan } from "../../provider/transport/coalesce-plan";
-import { rider, riding, withRider } from "../../provider/transport/rider";
+import { rider, withRider } from "../../provider/transport/rider";
+import { SshHost } from "../../provider/transport/pool";
+import { parseConnection } from "../../provider/schema/connection";
 
 /**
  * Tails (RemoteCommand.tail, transport/rider.ts): a command that rides at the end of a submission's writes runs
@@ -73,24 +75,32 @@ describe("tails", () => {
 });
 
 describe("a ride", () => {
-  const host = {};
-  const other = {};
   const put: RemoteCommand = { argv: ["put"], stdin: "entry\n" };
 
-  it("puts its command right after the writes to its host, and gives back the rest", async () => {
-    const r = rider(host, put);
-    await riding(r, async () => {
-      const write = withRider(host, [sh("w"), { argv: ["back"], read: true }, { argv: ["read"], read: true, afterAll: true }]);
-      expect(write.cmds.map((c) => c.argv[0])).toEqual(["sh", "put", "back", "read"]);
-      expect(write.cmds[1].tail).toBe(true);
-      const ok = { code: 0, stdout: "", stderr: "" };
-      expect(write.take([ok, { ...ok, stdout: "put" }, { ...ok, stdout: "back" }, { ...ok, stdout: "read" }]).map((x) => x?.stdout)).toEqual(["", "back", "read"]);
-      // Reads alone, and other hosts, carry nothing.
-      expect(withRider(host, [{ argv: ["r"], read: true }]).cmds).toHaveLength(1);
-      expect(withRider(other, [sh("w")]).cmds).toHaveLength(1);
-    });
+  it("puts its command right after the writes, and gives back the rest", () => {
+    const r = rider(put);
+    const write = withRider(r, [sh("w"), { argv: ["back"], read: true }, { argv: ["read"], read: true, afterAll: true }]);
+    expect(write.cmds.map((c) => c.argv[0])).toEqual(["sh", "put", "back", "read"]);
+    expect(write.cmds[1].tail).toBe(true);
+    const ok = { code: 0, stdout: "", stderr: "" };
+    expect(write.take([ok, { ...ok, stdout: "put" }, { ...ok, stdout: "back" }, { ...ok, stdout: "read" }]).map((x) => x?.stdout)).toEqual(["", "back", "read"]);
     expect(r.outcomes.map((x) => x?.stdout)).toEqual(["put"]);
-    // Outside the change nothing rides.
-    expect(withRider(host, [sh("w")]).cmds).toHaveLength(1);
+    // Reads alone carry nothing, nor does anything without a ride.
+    expect(withRider(r, [{ argv: ["r"], read: true }]).cmds).toHaveLength(1);
+    expect(withRider(undefined, [sh("w")]).cmds).toHaveLength(1);
+  });
+
+  it("rides on a view of the host: same host for its caches, the ride only on the view", () => {
+    const host = new SshHost(parseConnection({ host: "198.18.0.250", user: "povs", password: "not-used" }));
+    try {
+      const view = host.riding(rider(put));
+      expect(view.origin).toBe(host);
+      expect(view.label).toBe(host.label);
+      expect(view.rollbackSeconds).toBe(0);
+      expect(host.origin).toBe(host);
+      expect(view.riding(rider(put)).origin).toBe(host);
+    } finally {
+      host.close();
+    }
   });
 });

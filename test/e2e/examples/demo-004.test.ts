@@ -4,6 +4,7 @@ import { CliStack, installProject, projectDir } from "../cli";
 import { labStackConfig } from "../config";
 import { REPO_ROOT, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
+import { noDriftAfterRefresh, rebootAndRestore } from "./run";
 
 /**
  * The root stack (the repo's Pulumi.yaml, whose `main` is the directory examples/demo-004/) through the Pulumi
@@ -46,6 +47,16 @@ test("seed 004 from the repo root: two hosts, ovs1 + ovs2, four containers, VXLA
 
   const pv = await stack.preview({ expectNoChanges: true });
   expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
+
+  // Both hosts rebooted: the restore brings the gateways' addresses and the containers back, no `up`.
+  const rebootedAt = Date.now();
+  const { restoreMs } = await rebootAndRestore([0, 1], p);
+  expect(await eventually(() => pings(idx(ctrs[a1].host), `docker:${a1}`, ctrs[b1].ip, 1), 20)).toBe(true);
+  for (const from of names) for (const to of names) if (from !== to) expect(await pings(idx(ctrs[from].host), `docker:${from}`, ctrs[to].ip, 1)).toBe(true);
+  expect(await tcpWorks({ listenHost: idx(ctrs[b2].host), listenIn: `docker:${b2}`, from: idx(ctrs[a1].host), fromIn: `docker:${a1}`, to: ctrs[b2].ip })).toBe(true);
+  expect(await pings(0, `docker:${a1}`, "198.18.176.4", 1)).toBe(true);
+  await noDriftAfterRefresh({ stack });
+  console.log(`demo-004 after a reboot: restore ${restoreMs} ms; reboot, restore and the proofs again ${Date.now() - rebootedAt} ms`);
 
   await stack.destroy();
   for (const i of [0, 1]) {

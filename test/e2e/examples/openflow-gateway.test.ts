@@ -1,6 +1,6 @@
 import { inventory, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
-import { deployExample, destroyAndCheckClean, expectNoChanges, flowsWithCookies, present } from "./run";
+import { deployExample, destroyAndCheckClean, expectNoChanges, flowsWithCookies, noDriftAfterRefresh, present, rebootAndRestore } from "./run";
 import type { ExampleHandle as StackHandle } from "./run";
 
 /**
@@ -71,6 +71,16 @@ test("openflow-gateway: flows answer ARP/ICMP for virtual gateways, route ICMP+T
   expect((await dumpFlows(h2, vm2.bridge)).find((f) => f.cookie === dropSyn)!.packets).toBeGreaterThan(before);
 
   await expectNoChanges(r.handle);
+
+  // Both hosts rebooted: the restore re-creates the flows, veths and namespaces (docs/reboot.md), no `up`.
+  const rebootedAt = Date.now();
+  const { restoreMs } = await rebootAndRestore([h1, h2], p);
+  expect(await eventually(() => pings(h1, c1, vm2.ip, 1), 20)).toBe(true);
+  expect(await pings(h2, c2, vm1.gateway)).toBe(true);
+  expect(await tcpWorks({ listenHost: h2, listenIn: c2, from: h1, fromIn: c1, to: vm2.ip })).toBe(true);
+  expect(await tcpWorks({ listenHost: h1, listenIn: c1, from: h2, fromIn: c2, to: vm1.ip })).toBe(false);
+  await noDriftAfterRefresh(r.handle);
+  console.log(`openflow-gateway after a reboot: restore ${restoreMs} ms; reboot, restore and the proofs again ${Date.now() - rebootedAt} ms`);
 
   // The veth host ends and namespace links are named from hashes, not the prefix: check them by name.
   for (const [i, vm] of [[h1, vm1], [h2, vm2]] as const) expect(await present(i, [vm.port, vm.netns])).toEqual([vm.port, vm.netns]);

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { labStackConfig } from "../config";
 import { CliStack, installProject, projectDir, type Runtime } from "../cli";
 import { REPO_ROOT, inventory, onHost } from "../../helpers/lab";
+import { lab } from "../../helpers/spare";
 
 /** An example's stack, driven through the Pulumi CLI in the example's own project directory. */
 export interface ExampleHandle {
@@ -32,6 +33,32 @@ export async function deployExample(
 /** `pulumi preview --expect-no-changes`: exits non-zero on any change; the summary says every resource is unchanged. */
 export async function expectNoChanges(handle: ExampleHandle): Promise<void> {
   const pv = await handle.stack.preview({ expectNoChanges: true });
+  expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
+}
+
+/**
+ * A reboot of the example's hosts and the restore bringing its network back without any `pulumi up`
+ * (docs/reboot.md): `lab.sh reboot` of each host (namespaces, links, flows, iptables rules, added routes and
+ * addresses gone; OVSDB and the host's boot configuration kept), the example's containers restarted (as docker
+ * restarts those with a restart policy at boot), then the restore unit's ExecStart run inside each host, side by
+ * side as hosts booting together would. The caller then proves its packets again, and `noDriftAfterRefresh`.
+ * The hosts are the shared lab's (--force): the e2e files run one at a time, and this one's stack is all there is.
+ */
+export async function rebootAndRestore(hostIdxs: readonly number[], prefix: string): Promise<{ restoreMs: number }> {
+  const names = hostIdxs.map((i) => inventory().hosts[i].name);
+  for (const h of names) expect((await lab("reboot", h, "--force")).exitCode).toBe(0);
+  const ctrs = (await onHost(0, ["docker", "ps", "-aq", "--filter", `name=${prefix}`])).stdout.split("\n").filter(Boolean);
+  if (ctrs.length > 0) await onHost(0, ["docker", "restart", "-t", "0", ...ctrs]);
+  const t0 = Date.now();
+  const runs = await Promise.all(names.map((h) => lab("exec", h, "--", "/bin/sh", "/var/lib/pulumi-ovs/restore.sh")));
+  const restoreMs = Date.now() - t0;
+  runs.forEach((r, k) => expect({ host: names[k], code: r.exitCode, last: r.stdout.trim().split("\n").pop() }).toEqual({ host: names[k], code: 0, last: expect.stringMatching(/pulumi-ovs-restore: done$/) }));
+  return { restoreMs };
+}
+
+/** `pulumi preview --refresh --expect-no-changes`: what the hosts hold is what the stack declares. */
+export async function noDriftAfterRefresh(handle: ExampleHandle): Promise<void> {
+  const pv = await handle.stack.preview({ refresh: true, expectNoChanges: true });
   expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
 }
 

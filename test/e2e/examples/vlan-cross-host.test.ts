@@ -2,7 +2,7 @@ import * as portProvider from "../../../provider/resources/port";
 import { closeAllHosts } from "../../../provider/transport/pool";
 import { inventory, labConnection, onHost, uniq } from "../../helpers/lab";
 import { eventually, pings, tcpWorks } from "../../helpers/packets";
-import { deployExample, destroyAndCheckClean, expectNoChanges, waitForTwoFreeTrunks } from "./run";
+import { deployExample, destroyAndCheckClean, expectNoChanges, noDriftAfterRefresh, rebootAndRestore, waitForTwoFreeTrunks } from "./run";
 import type { ExampleHandle as StackHandle } from "./run";
 
 /**
@@ -70,6 +70,15 @@ test("vlan-cross-host: same VLAN talks across hosts through the eth1 trunks, dif
   expect(await vsctl(a, "get", "Port", hosts[a].trunkNic, "trunks")).toBe("[2100, 2200]");
 
   await expectNoChanges(r.handle);
+
+  // Both hosts rebooted: the containers' ports come back on their VLANs, the trunks carry them, no `up`.
+  const rebootedAt = Date.now();
+  const { restoreMs } = await rebootAndRestore([a, b], p);
+  expect(await eventually(() => pings(a, c(1), ip(3), 1), 20)).toBe(true);
+  expect(await tcpWorks({ listenHost: a, listenIn: c(2), from: b, fromIn: c(4), to: ip(2) })).toBe(true);
+  expect(await pings(a, c(1), ip(4), 1)).toBe(false);
+  await noDriftAfterRefresh(r.handle);
+  console.log(`vlan-cross-host after a reboot: restore ${restoreMs} ms; reboot, restore and the proofs again ${Date.now() - rebootedAt} ms`);
 
   await destroyAndCheckClean(r.handle, p);
   handle = undefined;
