@@ -211,19 +211,6 @@ if [ "$r" -ne 0 ]; then echo "put-failed $r"; fi
 exit 0
 `;
 
-interface PutPayload {
-  file: string;
-  mode: "on" | "off";
-  stack: string;
-  keys: string[];
-  lines: string;
-}
-
-function putCommand(p: PutPayload): RemoteCommand {
-  const stdin = p.keys.map((k) => `K\t${k}\n`).join("") + p.lines;
-  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", p.file, p.mode, p.stack], stdin, filesOnly: true, merge: { rule: putRule, key: `${p.file}\0${p.mode}`, payload: p } };
-}
-
 /**
  * Puts of one file that meet in a round trip become one put (one lock, one rewrite of the file): the same argv
  * fed every member's stdin. Every member gets the merged answer (the script tells failures apart by stdout).
@@ -253,6 +240,8 @@ export function putFailure(r: CommandResult): string | undefined {
 export function putEntryCmd(owner: string, entry: RestoreEntry | undefined, restore: boolean): RemoteCommand {
   const stack = stackOf(owner);
   const key = entryKey(owner);
-  const lines = entry && restore ? entryLines(key, entry) : "";
-  return putCommand({ file: stateFileName(stack), mode: restore ? "on" : "off", stack, keys: [key], lines });
+  const file = stateFileName(stack);
+  const mode = restore ? "on" : "off";
+  const stdin = `K\t${key}\n` + (entry && restore ? entryLines(key, entry) : "");
+  return { argv: ["sh", "-c", PUT_SCRIPT, "sh", file, mode, stack], stdin, filesOnly: true, merge: { rule: putRule, key: `${file}\0${mode}` } };
 }

@@ -93,27 +93,9 @@ function routeReplaceArgv(r: MovedRoute, dev: string): string[] {
 }
 
 /**
- * The commands that move `set` from link `from` to link `to` (which is brought up), with `before` and `after`
- * around them (the ovs-vsctl that adds or removes the NIC's port): add, replace, delete, in that order.
- */
-export function moveCommands(from: string, to: string, set: MoveSet, before: string[][] = [], after: string[][] = []): string[][] {
-  set.addresses.forEach(assertAddress);
-  set.routes.forEach(assertRoute);
-  return [
-    ...before,
-    ipArgv(undefined, "link", "set", "dev", to, "up"),
-    ...set.addresses.map((a) => ipArgv(undefined, "addr", "replace", a, "dev", to)),
-    ...set.routes.map((r) => routeReplaceArgv(r, to)),
-    // Deleting a primary IPv4 address also deletes its secondaries: the last first.
-    ...[...set.addresses].reverse().map((a) => ipArgv(undefined, "addr", "del", a, "dev", from)),
-    ...after,
-  ];
-}
-
-/**
- * The move made again at boot (the restore's steps, host/restore-file.ts): the NIC came back with what its own
- * boot configuration gives it, the bridge's internal port with nothing. `to` goes up, the addresses onto it,
- * the routes replaced onto it, and then each address off the NIC unless it is not there. Every step can run twice.
+ * The steps that move `set` from link `from` to link `to`: `to` up, the addresses added to it, the routes replaced
+ * onto it, then each address deleted from `from` unless it is not there (the check the restore runs: at boot the
+ * NIC has what its own configuration gave it, the internal port nothing). Each step can run twice.
  */
 export function moveAgainSteps(from: string, to: string, set: MoveSet): { argv: string[]; unless?: string[] }[] {
   set.addresses.forEach(assertAddress);
@@ -123,8 +105,17 @@ export function moveAgainSteps(from: string, to: string, set: MoveSet): { argv: 
     { argv: ipArgv(undefined, "link", "set", "dev", to, "up") },
     ...set.addresses.map((a) => ({ argv: ipArgv(undefined, "addr", "replace", a, "dev", to) })),
     ...set.routes.map((r) => ({ argv: routeReplaceArgv(r, to) })),
+    // Deleting a primary IPv4 address also deletes its secondaries: the last first.
     ...[...set.addresses].reverse().map((a) => ({ argv: ipArgv(undefined, "addr", "del", a, "dev", from), unless: absent(a) })),
   ];
+}
+
+/**
+ * The commands that move `set` from link `from` to link `to` now (moveAgainSteps without their checks), with
+ * `before` and `after` around them (the ovs-vsctl that adds or removes the NIC's port).
+ */
+export function moveCommands(from: string, to: string, set: MoveSet, before: string[][] = [], after: string[][] = []): string[][] {
+  return [...before, ...moveAgainSteps(from, to, set).map((step) => step.argv), ...after];
 }
 
 /** The move as one host-side command: `sh -c` running the commands in order, stopping at the first failure. */

@@ -5,7 +5,7 @@ import { linksIn, mutate, ovsState, query, writeThenRead } from "../host/facts";
 import { type MoveSet, moveAgainSteps, moveCommands, moveScriptArgv, parseRoutesThrough, routesThroughArgv } from "../ip/move";
 import type { SshHost } from "../transport/pool";
 import type { RemoteCommand } from "../transport/command";
-import { RemoteCommandError } from "../transport/errors";
+import { commandError, ok } from "../ip/batch";
 import { vsctlWriteReleasingTaps } from "../ovs/merge";
 import { assertOwnable, compact, createOrAdopt, kindModule, readResult, write } from "./framework";
 import { PHASE, type RestoreStep } from "../host/restore-file";
@@ -88,9 +88,9 @@ async function createMoving(host: SshHost, want: PortInputs, to: string): Promis
   if (target?.bridge !== want.bridge || target.iface?.type !== "internal") {
     throw new Error(`moveAddressesTo: ${to} must be an internal port of bridge ${want.bridge} (the bridge's own port has its name)`);
   }
-  const routes = await query(host, [{ argv: routesThroughArgv("4", want.name) }, { argv: routesThroughArgv("6", want.name) }]);
-  const [r4, r6] = routes.map((r, i) => {
-    if (!r || r.code !== 0) throw new RemoteCommandError(host.label, routesThroughArgv(i ? "6" : "4", want.name).join(" "), r?.code ?? null, r?.stdout ?? "", r?.stderr ?? "");
+  const reads = (["4", "6"] as const).map((family) => ({ argv: routesThroughArgv(family, want.name) }));
+  const [r4, r6] = (await query(host, reads)).map((r, i) => {
+    if (!ok(r)) throw commandError(host, reads[i], r ?? { code: -1, stdout: "", stderr: "did not run" });
     return r.stdout;
   });
   const set: MoveSet = { addresses: kernelOrderAddresses(nic), routes: [...parseRoutesThrough("4", r4), ...parseRoutesThrough("6", r6)] };

@@ -75,7 +75,7 @@ function stateSection(owner: string): string {
 }
 
 /** read() of a kind with restore steps: a resource found on the host is drift when its entry is not current. */
-export async function checkEntry(host: SshHost, conn: Connection, owner: string, entry: RestoreEntry | undefined, r: dynamic.ReadResult): Promise<dynamic.ReadResult> {
+async function checkEntry(host: SshHost, conn: Connection, owner: string, entry: RestoreEntry | undefined, r: dynamic.ReadResult): Promise<dynamic.ReadResult> {
   if (!r.id || !r.props || !restoreOn(conn) || !entry) return r;
   const drift = entryDrift(await stateFile(host, owner), entryKey(owner), entry);
   return drift ? { ...r, props: { ...r.props, [DRIFT_OUTPUT]: drift } } : r;
@@ -87,9 +87,9 @@ export function entryDiff(d: dynamic.DiffResult, olds: Record<string, unknown>):
 }
 
 /**
- * A kind's part in the restore, for kindModule(): `save` after a successful create, update or delete (an
- * entry made from the resource's inputs, or none after a delete), `check` after a read. Kinds without
- * restore steps do nothing here.
+ * A kind's part in the restore, for kindModule(): `around` a create, update or delete (its entry, made from the
+ * resource's inputs and outputs, or none after a delete, rides on the change's writes), `prefetch` and `check`
+ * around a read. Kinds without restore steps do nothing here.
  */
 export function restoreHooks<I>(kind: string, label: (i: I) => string, restore: ((i: I, outs?: Record<string, unknown>) => Omit<RestoreEntry, "label"> | undefined) | undefined) {
   const owner = (i: I) => (i as { owner: string }).owner;

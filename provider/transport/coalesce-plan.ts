@@ -66,6 +66,17 @@ function readKey(cmd: RemoteCommand): string | undefined {
   return cmd.read && !cmd.merge ? JSON.stringify([cmd.argv, cmd.stdin ?? null, cmd.okCodes ?? null, !!cmd.afterAll]) : undefined;
 }
 
+/**
+ * The group of commands this one merges with in its wave: stage-0 writes of one rule and key (in chunks that
+ * fit ARG_MAX), or tails of one stdin-joining rule and key whatever their stage; undefined: it runs as itself.
+ */
+function mergeKey(cmd: RemoteCommand, stage: number, chunks: MergeChunks): string | undefined {
+  if (!cmd.merge) return undefined;
+  const id = `${cmd.merge.rule.name}\0${cmd.merge.key}`;
+  if (cmd.tail) return cmd.merge.rule.joinsStdin ? `t${id}` : undefined;
+  return stage === 0 ? chunks.key(`m${id}`, cmd.argv) : undefined;
+}
+
 /** Whether a failure of this submission's command at `stage` must skip later commands of it. */
 function stopsLater(s: Submission, stage: number): boolean {
   return s.stopOnError && stage < s.cmds.length - 1;
@@ -107,8 +118,7 @@ export function plan(subs: readonly Submission[], merge = true): Plan {
     s.cmds.forEach((cmd, stage) => {
       const wave = cmd.afterAll ? waveCount - 1 : cmd.tail ? stages : w++;
       const slot = { sub, stage };
-      const mk = !merge || !cmd.merge ? undefined : cmd.tail ? (cmd.merge.rule.joinsStdin ? `t${cmd.merge.rule.name}\0${cmd.merge.key}` : undefined) : stage === 0 ? chunks[wave].key(`m${cmd.merge.rule.name}\0${cmd.merge.key}`, cmd.argv) : undefined;
-      const key = mk ?? readKey(cmd);
+      const key = (merge ? mergeKey(cmd, stage, chunks[wave]) : undefined) ?? readKey(cmd);
       if (key === undefined) return order[wave].push(slot);
       const g = groups[wave];
       if (!g.has(key)) (g.set(key, []), order[wave].push(key));

@@ -159,23 +159,7 @@ export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: stri
       pending = [];
     };
     for (const job of wave) {
-      const cmd = job.cmd;
-      if (job.stdinParts) {
-        // Builtin printf only (no fork per part); the job starts when any part went in.
-        lines.push(`: >"$t/i${i}"`, ...job.stdinParts.map((part) => `${part.skipIf ? `[ -n "\${${flagVar(part.skipIf)}-}" ] || ` : ""}printf '%s' ${shellQuote(part.text)} >>"$t/i${i}"`));
-        lines.push(`p${i}=; if [ -s "$t/i${i}" ]; then ${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" <"$t/i${i}" & p${i}=$!; fi`);
-        pending.push([i, job]);
-        if (pending.length === parallel) flush();
-        i++;
-        continue;
-      }
-      // A heredoc always ends its text with a newline: stdin without one is printed by the builtin printf.
-      const heredoc = cmd.stdin !== undefined && (cmd.stdin === "" || cmd.stdin.endsWith("\n"));
-      const feed = cmd.stdin !== undefined && !heredoc ? `printf '%s' ${shellQuote(cmd.stdin)} | ` : "";
-      const input = cmd.stdin === undefined ? "</dev/null" : heredoc ? `<<'POVS_IN_${nonce}'` : "";
-      const launch = `${feed}${shellJoin(cmd.argv)} >"$t/o${i}" 2>"$t/e${i}" ${input} & p${i}=$!`;
-      lines.push(job.skipIf ? `p${i}=; if [ -z "\${${flagVar(job.skipIf)}-}" ]; then ${launch}; fi` : launch);
-      if (heredoc) lines.push(`${stdinBody(cmd.stdin ?? "", nonce)}POVS_IN_${nonce}`);
+      lines.push(...launchLines(job, i, nonce, flagVar));
       pending.push([i, job]);
       if (pending.length === parallel) flush();
       i++;
@@ -184,6 +168,25 @@ export function jobsScript(waves: readonly (readonly ScriptJob[])[], nonce: stri
   }
   lines.push(`if [ "$#" -gt 0 ]; then cat "$@"; fi`);
   return lines.join("\n") + "\n";
+}
+
+/** The lines that start job `i` in the background (its PID in p<i>, empty when it does not run). */
+function launchLines(job: ScriptJob, i: number, nonce: string, flagVar: (f: string) => string): string[] {
+  const cmd = job.cmd;
+  const out = `>"$t/o${i}" 2>"$t/e${i}"`;
+  if (job.stdinParts) {
+    // Builtin printf only (no fork per part); the job starts when any part went in.
+    const parts = job.stdinParts.map((part) => `${part.skipIf ? `[ -n "\${${flagVar(part.skipIf)}-}" ] || ` : ""}printf '%s' ${shellQuote(part.text)} >>"$t/i${i}"`);
+    return [`: >"$t/i${i}"`, ...parts, `p${i}=; if [ -s "$t/i${i}" ]; then ${shellJoin(cmd.argv)} ${out} <"$t/i${i}" & p${i}=$!; fi`];
+  }
+  // A heredoc always ends its text with a newline: stdin without one is printed by the builtin printf.
+  const heredoc = cmd.stdin !== undefined && (cmd.stdin === "" || cmd.stdin.endsWith("\n"));
+  const feed = cmd.stdin !== undefined && !heredoc ? `printf '%s' ${shellQuote(cmd.stdin)} | ` : "";
+  const input = cmd.stdin === undefined ? "</dev/null" : heredoc ? `<<'POVS_IN_${nonce}'` : "";
+  const launch = `${feed}${shellJoin(cmd.argv)} ${out} ${input} & p${i}=$!`;
+  const lines = [job.skipIf ? `p${i}=; if [ -z "\${${flagVar(job.skipIf)}-}" ]; then ${launch}; fi` : launch];
+  if (heredoc) lines.push(`${stdinBody(cmd.stdin ?? "", nonce)}POVS_IN_${nonce}`);
+  return lines;
 }
 
 /** `sh -s` (as root through sudo when needed) reading the batch script on stdin. */
