@@ -21,18 +21,6 @@ export function useRevertPlan(p: RevertPlan): void {
   plan = p;
 }
 
-/** Hooks after a change was confirmed on a host (e.g. persisting the applied state for a reboot). */
-type Confirmed = (host: string) => void | Promise<void>;
-const confirmedHooks: Confirmed[] = [];
-/**
- * Call `hook` with the host's label after every round trip whose revert was disarmed (the change is confirmed
- * and stays), before the round trip's callers get their results. A hook that throws fails those callers (the
- * change stays on the host).
- */
-export function onChangeConfirmed(hook: Confirmed): void {
-  confirmedHooks.push(hook);
-}
-
 /** A change to a host that did not confirm: the resources of its round trip fail with this. */
 export class SafeApplyError extends Error {
   constructor(message: string) {
@@ -110,7 +98,6 @@ export async function runArmed(ctx: ExecutorContext, armed: Armed, shown: string
     throw new SafeApplyError(`on ${ctx.label}: could not disarm the safe-apply revert (exit code ${disarm.code}): ${disarm.stderr.trim()}; it reverts the change at ${when}`);
   }
   if (!outcome) await ran; // disarmed: the change stays, so its own answer is what the callers get
-  for (const hook of confirmedHooks) await hook(ctx.label);
   if (outcome!.e !== undefined) throw outcome!.e;
   return outcome!.r!;
 }

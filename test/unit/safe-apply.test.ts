@@ -51,6 +51,9 @@ test("with systemd running (its run directory exists) the arm uses systemd-run -
   expect(fs.existsSync(changeDir())).toBe(false);
   // Idempotent: disarming again (or a change never armed) is fine.
   expect(sh(disarmScript(TOKEN, d), env).status).toBe(0);
+  // The round trip's commands after the arm can tell that the change is not confirmed yet.
+  expect(sh(`${script}sh -c 'echo "armed $POVS_ARMED"'`, env).stdout).toBe(`armed ${TOKEN}\n`);
+  expect(sh(disarmScript(TOKEN, d), env).status).toBe(0);
 });
 
 test("without systemd the arm starts `setsid sh -c 'sleep N; ...'`; unless disarmed, it reverts; a late disarm says so", async () => {

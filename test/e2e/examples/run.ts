@@ -30,9 +30,12 @@ export async function deployExample(
   return { handle: { stack }, outputs };
 }
 
-/** `pulumi preview --expect-no-changes`: exits non-zero on any change; the summary says every resource is unchanged. */
-export async function expectNoChanges(handle: ExampleHandle): Promise<void> {
-  const pv = await handle.stack.preview({ expectNoChanges: true });
+/**
+ * `pulumi preview --expect-no-changes` (with `refresh`: `--refresh` too, so what the hosts hold is compared with
+ * the stack): exits non-zero on any change; the summary says every resource is unchanged.
+ */
+export async function expectNoChanges(handle: ExampleHandle, opts: { refresh?: boolean } = {}): Promise<void> {
+  const pv = await handle.stack.preview({ expectNoChanges: true, refresh: opts.refresh });
   expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
 }
 
@@ -41,7 +44,7 @@ export async function expectNoChanges(handle: ExampleHandle): Promise<void> {
  * (docs/reboot.md): `lab.sh reboot` of each host (namespaces, links, flows, iptables rules, added routes and
  * addresses gone; OVSDB and the host's boot configuration kept), the example's containers restarted (as docker
  * restarts those with a restart policy at boot), then the restore unit's ExecStart run inside each host, side by
- * side as hosts booting together would. The caller then proves its packets again, and `noDriftAfterRefresh`.
+ * side as hosts booting together would. The caller then proves its packets again, and `expectNoChanges(handle, { refresh: true })`.
  * The hosts are the shared lab's (--force): the e2e files run one at a time, and this one's stack is all there is.
  */
 export async function rebootAndRestore(hostIdxs: readonly number[], prefix: string): Promise<{ restoreMs: number }> {
@@ -54,12 +57,6 @@ export async function rebootAndRestore(hostIdxs: readonly number[], prefix: stri
   const restoreMs = Date.now() - t0;
   runs.forEach((r, k) => expect({ host: names[k], code: r.exitCode, last: r.stdout.trim().split("\n").pop() }).toEqual({ host: names[k], code: 0, last: expect.stringMatching(/pulumi-ovs-restore: done$/) }));
   return { restoreMs };
-}
-
-/** `pulumi preview --refresh --expect-no-changes`: what the hosts hold is what the stack declares. */
-export async function noDriftAfterRefresh(handle: ExampleHandle): Promise<void> {
-  const pv = await handle.stack.preview({ refresh: true, expectNoChanges: true });
-  expect(Object.keys(pv.changeSummary)).toEqual(["same"]);
 }
 
 /** Everything on every lab host whose name contains `prefix`. */
